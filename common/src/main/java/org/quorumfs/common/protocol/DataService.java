@@ -1,0 +1,39 @@
+package org.quorumfs.common.protocol;
+
+import java.util.Map;
+
+/**
+ * A data server's RPC interface: a durable store of block replicas addressed by
+ * (inode, block index, version) — numbers only, never paths. A put is atomic (a reader never sees
+ * half a replica) and durable before it returns.
+ *
+ * <p>Failures are {@link FsException}s: {@code INVALID_ARGUMENT} for malformed ids,
+ * {@code TOO_LARGE} for data over {@link Limits#MAX_BLOCK_SIZE}, {@code NO_SPACE} when the disk is
+ * full, {@code IO} for other disk errors.
+ */
+public interface DataService {
+    /** Stores replica {@code version} of block {@code index} of inode {@code ino}. */
+    boolean put(String ino, int index, String version, byte[] data);
+
+    /**
+     * Reads a replica: {@code {found: true, data: bytes}}, or {@code {found: false}} when this
+     * server holds no replica of that version (missing or stale).
+     */
+    Map<String, Object> get(String ino, int index, String version);
+
+    /** Deletes the replicas of a block whose version is at most {@code maxVersion}; returns how many. */
+    int delete(String ino, int index, String maxVersion);
+
+    /** Deletes every replica of inode {@code ino}; returns how many. */
+    int deleteInode(String ino);
+
+    /**
+     * One page of the replicas held, in (ino, index, version) order, after replica
+     * {@code after} ({"ino","index","version"} struct, or empty for the first page), at most
+     * {@code limit}; an array of {@link ReplicaInfo} structs.
+     */
+    Object[] list(Map<String, Object> after, int limit);
+
+    /** Liveness and capacity: {@code totalBytes}, {@code freeBytes} (decimal strings). */
+    Map<String, Object> ping();
+}

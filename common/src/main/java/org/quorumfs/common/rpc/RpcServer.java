@@ -1,0 +1,249 @@
+package org.quorumfs.common.rpc;
+
+import org.apache.xmlrpc.XmlRpcException;
+import org.apache.xmlrpc.common.ServerStreamConnection;
+import org.apache.xmlrpc.common.XmlRpcInvocationException;
+import org.apache.xmlrpc.common.XmlRpcStreamRequestConfig;
+import org.apache.xmlrpc.server.PropertyHandlerMapping;
+import org.apache.xmlrpc.server.XmlRpcHttpServer;
+import org.apache.xmlrpc.server.XmlRpcServerConfigImpl;
+import org.apache.xmlrpc.server.XmlRpcStreamServer;
+import org.apache.xmlrpc.webserver.RequestData;
+import org.apache.xmlrpc.webserver.WebServer;
+import org.quorumfs.common.protocol.ErrorCode;
+import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.Limits;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * An embeddable XML-RPC server for one or more service interfaces of
+ * {@code org.quorumfs.common.protocol}. HTTP keep-alive is on (the library's default is off: a new
+ * TCP connection per call), requests are capped at {@link Limits#MAX_REQUEST_BYTES}, extensions and
+ * serialized exceptions are off, and an {@link FsException} from an implementation reaches the
+ * client as its fault code; anything else is logged here and sent as {@code INTERNAL}.
+ */
+public final class RpcServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
+    /**
+     * Connections held at once. With keep-alive each open client connection holds a thread, and
+     * the library rejects (does not queue) connections past this, so it is generous.
+     */
+    private static final int MAX_THREADS = 1024;
+
+    private final QfsWebServer webServer;
+    private final PropertyHandlerMapping mapping = new PropertyHandlerMapping();
+    private final Map<Class<?>, Object> handlers = new HashMap<>();
+    private boolean started;
+
+    /** A server for {@code bind}:{@code port}; port 0 picks a free port (see {@link #port()}). */
+    public RpcServer(InetAddress bind, int port) {
+        SerialFilter.install();
+        webServer = new QfsWebServer(port, bind);
+        mapping.setVoidMethodEnabled(false);
+        mapping.setRequestProcessorFactoryFactory(clazz -> request -> handlers.get(clazz));
+    }
+
+    /** Serves {@code impl}'s methods of {@code service} under the service's name. */
+    public synchronized <T> RpcServer register(Class<T> service, T impl) {
+        if (started) {
+            throw new IllegalStateException("register before start");
+        }
+        handlers.put(service, impl);
+        try {
+            mapping.addHandler(service.getName(), service);
+        } catch (XmlRpcException e) {
+            throw new IllegalArgumentException("cannot serve " + service, e);
+        }
+        return this;
+    }
+
+    /** Binds and starts accepting; fails with an IOException (e.g. BindException) if the port is taken. */
+    public synchronized RpcServer start() throws IOException {
+        XmlRpcStreamServer server = webServer.getXmlRpcServer();
+        XmlRpcServerConfigImpl config = new XmlRpcServerConfigImpl();
+        config.setEnabledForExtensions(false);
+        config.setEnabledForExceptions(false);
+        config.setKeepAliveEnabled(true);
+        config.setContentLengthOptional(false);
+        server.setConfig(config);
+        server.setHandlerMapping(mapping);
+        server.setTypeFactory(new FastTypeFactory(server));
+        server.setXMLWriterFactory(new BulkXmlWriterFactory());
+        server.setMaxThreads(MAX_THREADS);
+        webServer.start();
+        started = true;
+        return this;
+    }
+
+    /** The bound port. */
+    public int port() {
+        return webServer.getPort();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (started) {
+            webServer.shutdown();
+            started = false;
+        }
+    }
+
+    private static final class QfsWebServer extends WebServer {
+        QfsWebServer(int port, InetAddress bind) {
+            super(port, bind);
+        }
+
+        @Override
+        protected XmlRpcStreamServer newXmlRpcStreamServer() {
+            return new QfsStreamServer();
+        }
+
+        @Override
+        protected ServerSocket createServerSocket(int port, int backlog, InetAddress addr) throws IOException {
+            ServerSocket socket = new ServerSocket();
+            // A restarted server must get its port back while old connections sit in TIME_WAIT.
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(addr, port), backlog);
+            return socket;
+        }
+
+        @Override
+        public void log(Throwable error) {
+            log.debug("connection error", error);
+        }
+
+        @Override
+        public void log(String message) {
+            log.debug(message);
+        }
+    }
+
+    /**
+     * The library's package-private ConnectionServer (how responses reach the connection), plus
+     * the request cap and the error translation.
+     */
+    private static final class QfsStreamServer extends XmlRpcHttpServer {
+        @Override
+        protected InputStream getInputStream(XmlRpcStreamRequestConfig config, ServerStreamConnection connection)
+                throws IOException {
+            RequestData data = (RequestData) config;
+            if (data.getContentLength() > Limits.MAX_REQUEST_BYTES) {
+                data.setKeepAlive(false); // the unread body must not be taken for the next request
+                throw new FsException(ErrorCode.TOO_LARGE, "request of " + data.getContentLength()
+                        + " bytes exceeds the limit of " + Limits.MAX_REQUEST_BYTES);
+            }
+            InputStream in = super.getInputStream(config, connection);
+            return data.getContentLength() >= 0 ? in : new CappedInputStream(in, data);
+        }
+
+        @Override
+        protected Throwable convertThrowable(Throwable error) {
+            Throwable cause = error instanceof XmlRpcInvocationException && error.getCause() != null
+                    ? error.getCause() : error;
+            if (cause instanceof FsException fs) {
+                return new XmlRpcException(fs.code().wire(), fs.getMessage());
+            }
+            if (cause instanceof XmlRpcException x && !(error instanceof XmlRpcInvocationException)) {
+                // Parse errors, unknown methods, arguments of the wrong types: the caller's fault.
+                return new XmlRpcException(ErrorCode.INVALID_ARGUMENT.wire(), x.getMessage());
+            }
+            log.error("internal error serving a request", cause);
+            return new XmlRpcException(ErrorCode.INTERNAL.wire(), "internal error: " + cause.getClass().getSimpleName());
+        }
+
+        @Override
+        protected void logError(Throwable t) {
+            // Logged (or not) where it is translated, in convertThrowable.
+        }
+
+        @Override
+        protected void writeError(XmlRpcStreamRequestConfig config, OutputStream stream, Throwable error)
+                throws XmlRpcException {
+            RequestData data = (RequestData) config;
+            try {
+                if (data.isByteArrayRequired()) {
+                    super.writeError(config, stream, error);
+                    data.getConnection().writeError(data, error, (ByteArrayOutputStream) stream);
+                } else {
+                    data.getConnection().writeErrorHeader(data, error, -1);
+                    super.writeError(config, stream, error);
+                    stream.flush();
+                }
+            } catch (IOException e) {
+                throw new XmlRpcException(e.getMessage(), e);
+            }
+        }
+
+        @Override
+        protected void writeResponse(XmlRpcStreamRequestConfig config, OutputStream stream, Object result)
+                throws XmlRpcException {
+            RequestData data = (RequestData) config;
+            try {
+                if (data.isByteArrayRequired()) {
+                    super.writeResponse(config, stream, result);
+                    data.getConnection().writeResponse(data, stream);
+                } else {
+                    data.getConnection().writeResponseHeader(data, -1);
+                    super.writeResponse(config, stream, result);
+                    stream.flush();
+                }
+            } catch (IOException e) {
+                throw new XmlRpcException(e.getMessage(), e);
+            }
+        }
+
+        @Override
+        protected void setResponseHeader(ServerStreamConnection connection, String header, String value) {
+            ((org.apache.xmlrpc.webserver.Connection) connection).setResponseHeader(header, value);
+        }
+    }
+
+    /** A body without Content-Length may not exceed the cap either. */
+    private static final class CappedInputStream extends FilterInputStream {
+        private final RequestData data;
+        private long read;
+
+        CappedInputStream(InputStream in, RequestData data) {
+            super(in);
+            this.data = data;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                count(n);
+            }
+            return n;
+        }
+
+        private void count(int n) throws IOException {
+            read += n;
+            if (read > Limits.MAX_REQUEST_BYTES) {
+                data.setKeepAlive(false);
+                throw new IOException("request exceeds the limit of " + Limits.MAX_REQUEST_BYTES + " bytes");
+            }
+        }
+    }
+}
