@@ -20,6 +20,11 @@ public record BlockCommit(BlockRecord block, long expectedVersion, List<String> 
                     + " must be greater than the expected " + expectedVersion);
         }
         missedServers = List.copyOf(missedServers);
+        for (String server : missedServers) {
+            if (server.isEmpty() || server.length() > 300 || server.indexOf(' ') >= 0) {
+                throw FsException.invalid("missed server must be host:port, got '" + server + "'");
+            }
+        }
     }
 
     public Map<String, Object> toWire() {

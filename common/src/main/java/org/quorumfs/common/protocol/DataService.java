@@ -21,8 +21,14 @@ public interface DataService {
      */
     Map<String, Object> get(String ino, int index, String version);
 
-    /** Deletes the replicas of a block whose version is at most {@code maxVersion}; returns how many. */
-    int delete(String ino, int index, String maxVersion);
+    /** Deletes replica {@code version} of a block, if held; returns how many (0 or 1). */
+    int delete(String ino, int index, String version);
+
+    /**
+     * Deletes the replicas of a block whose version is below {@code belowVersion} (garbage once a
+     * newer version is committed); returns how many.
+     */
+    int prune(String ino, int index, String belowVersion);
 
     /** Deletes every replica of inode {@code ino}; returns how many. */
     int deleteInode(String ino);

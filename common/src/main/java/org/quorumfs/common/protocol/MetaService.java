@@ -74,7 +74,10 @@ public interface MetaService {
     /** Counts: {@code files} (int), {@code bytes} (decimal string, sum of file sizes). */
     Map<String, Object> statfs();
 
-    /** Committed {@link BlockRecord}s of file {@code ino} with index in [from, from+count). */
+    /**
+     * Committed blocks of file {@code ino} with index in [from, from+count), as {@link BlockStatus}
+     * structs (the block and the servers that missed its current version), in index order.
+     */
     Object[] blocks(String ino, int from, int count);
 
     /**
@@ -93,7 +96,8 @@ public interface MetaService {
     /**
      * Sets the size of regular file {@code ino}: drops blocks wholly past it and, when a block
      * straddles the new end, commits {@code tail} (a {@link BlockCommit} of that block cut short;
-     * an empty struct when none straddles). Returns the new attributes.
+     * an empty struct when none straddles). Returns {@code {attributes: struct, dropped: array of
+     * BlockRecord structs}}: the dropped blocks' replicas are garbage on the data servers.
      */
     Map<String, Object> truncate(String ino, String size, Map<String, Object> tail);
 

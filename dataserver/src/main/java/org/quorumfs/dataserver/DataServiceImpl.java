@@ -1,0 +1,72 @@
+package org.quorumfs.dataserver;
+
+import org.quorumfs.common.protocol.DataService;
+import org.quorumfs.common.protocol.ErrorCode;
+import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.Limits;
+import org.quorumfs.common.protocol.ReplicaInfo;
+import org.quorumfs.common.protocol.Wire;
+
+import java.util.Map;
+import java.util.Optional;
+
+/** The wire face of {@link ReplicaStore}: every id validated as a number before it is used. */
+final class DataServiceImpl implements DataService {
+    private final ReplicaStore store;
+
+    DataServiceImpl(ReplicaStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public boolean put(String ino, int index, String version, byte[] data) {
+        if (data.length > Limits.MAX_BLOCK_SIZE) {
+            throw new FsException(ErrorCode.TOO_LARGE, "replica of " + data.length + " bytes exceeds "
+                    + Limits.MAX_BLOCK_SIZE);
+        }
+        store.put(Wire.positiveLong(ino, "ino"), Wire.nonNegativeInt(index, "index"),
+                Wire.positiveLong(version, "version"), data);
+        return true;
+    }
+
+    @Override
+    public Map<String, Object> get(String ino, int index, String version) {
+        Optional<byte[]> data = store.get(Wire.positiveLong(ino, "ino"), Wire.nonNegativeInt(index, "index"),
+                Wire.positiveLong(version, "version"));
+        return data.<Map<String, Object>>map(d -> Map.of("found", true, "data", d)).orElse(Map.of("found", false));
+    }
+
+    @Override
+    public int delete(String ino, int index, String version) {
+        long v = Wire.positiveLong(version, "version");
+        return store.delete(Wire.positiveLong(ino, "ino"), Wire.nonNegativeInt(index, "index"), v, v);
+    }
+
+    @Override
+    public int prune(String ino, int index, String belowVersion) {
+        long below = Wire.positiveLong(belowVersion, "belowVersion");
+        return store.delete(Wire.positiveLong(ino, "ino"), Wire.nonNegativeInt(index, "index"), 0, below - 1);
+    }
+
+    @Override
+    public int deleteInode(String ino) {
+        return store.deleteInode(Wire.positiveLong(ino, "ino"));
+    }
+
+    @Override
+    public Object[] list(Map<String, Object> after, int limit) {
+        if (limit < 1 || limit > Limits.MAX_PAGE) {
+            throw FsException.invalid("limit must be 1.." + Limits.MAX_PAGE);
+        }
+        long ino = after.isEmpty() ? 0 : Wire.positiveLong(Wire.member(after, "ino"), "ino");
+        int index = after.isEmpty() ? -1 : Wire.nonNegativeInt(Wire.member(after, "index"), "index");
+        long version = after.isEmpty() ? 0 : Wire.positiveLong(Wire.member(after, "version"), "version");
+        return store.list(ino, index, version, limit).stream().map(ReplicaInfo::toWire).toArray();
+    }
+
+    @Override
+    public Map<String, Object> ping() {
+        long[] c = store.capacity();
+        return Map.of("totalBytes", Wire.ofLong(c[0]), "freeBytes", Wire.ofLong(c[1]));
+    }
+}

@@ -1,0 +1,239 @@
+package org.quorumfs.dataserver;
+
+import org.quorumfs.common.protocol.ErrorCode;
+import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.ReplicaInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Block replicas as plain files: {@code blocks/<ino as 16 hex>/<index as 10 digits>.<version as 16 hex>}.
+ * Names are formatted from numbers only, so no caller can name a path outside {@code blocks/}.
+ * A put writes a temp file, fsyncs it, renames it into place and fsyncs the directory: a crash
+ * leaves either the old state or the whole new replica, and temp files are swept at start-up.
+ */
+final class ReplicaStore {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaStore.class);
+    private static final String TEMP_SUFFIX = ".tmp";
+
+    private final Path root;
+
+    ReplicaStore(Path dataDir) throws IOException {
+        root = dataDir.resolve("blocks").toAbsolutePath().normalize();
+        Files.createDirectories(root);
+        sweepTempFiles();
+    }
+
+    Path root() {
+        return root;
+    }
+
+    /** Where replica (ino, index, version) lives; exposed for tests that damage replicas on disk. */
+    Path replicaPath(long ino, int index, long version) {
+        return confined(inodeDir(ino).resolve(String.format("%010d.%016x", index, version)));
+    }
+
+    void put(long ino, int index, long version, byte[] data) {
+        Path target = replicaPath(ino, index, version);
+        Path dir = target.getParent();
+        Path temp = dir.resolve(target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + TEMP_SUFFIX);
+        try {
+            Files.createDirectories(dir);
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.wrap(data);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("filesystem of " + root + " cannot rename atomically", e);
+            }
+            fsyncDirectory(dir);
+        } catch (IOException e) {
+            deleteQuietly(temp);
+            throw failure("put", e);
+        }
+    }
+
+    Optional<byte[]> get(long ino, int index, long version) {
+        try {
+            return Optional.of(Files.readAllBytes(replicaPath(ino, index, version)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw failure("get", e);
+        }
+    }
+
+    /** Deletes the replicas of block (ino, index) with version in [minVersion, maxVersion]. */
+    int delete(long ino, int index, long minVersion, long maxVersion) {
+        Path dir = inodeDir(ino);
+        int deleted = 0;
+        String prefix = String.format("%010d.", index);
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, prefix + "*")) {
+            for (Path f : files) {
+                ReplicaInfo r = parse(ino, f.getFileName().toString());
+                if (r != null && r.version() >= minVersion && r.version() <= maxVersion && Files.deleteIfExists(f)) {
+                    deleted++;
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (IOException e) {
+            throw failure("delete", e);
+        }
+        return deleted;
+    }
+
+    int deleteInode(long ino) {
+        Path dir = inodeDir(ino);
+        int deleted = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path f : files) {
+                Files.deleteIfExists(f);
+                deleted++;
+            }
+            Files.deleteIfExists(dir);
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (IOException e) {
+            throw failure("delete inode", e);
+        }
+        return deleted;
+    }
+
+    /** Replicas after (ino, index, version) in that order, at most {@code limit}. */
+    List<ReplicaInfo> list(long afterIno, int afterIndex, long afterVersion, int limit) {
+        List<ReplicaInfo> out = new ArrayList<>();
+        try {
+            for (long ino : inodes()) {
+                if (ino < afterIno) {
+                    continue;
+                }
+                TreeSet<String> names = new TreeSet<>();
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(inodeDir(ino))) {
+                    files.forEach(f -> names.add(f.getFileName().toString()));
+                } catch (NoSuchFileException e) {
+                    continue;
+                }
+                for (String name : names) {
+                    ReplicaInfo r = parse(ino, name);
+                    if (r == null || (ino == afterIno && (r.index() < afterIndex
+                            || (r.index() == afterIndex && r.version() <= afterVersion)))) {
+                        continue;
+                    }
+                    out.add(new ReplicaInfo(ino, r.index(), r.version(), Files.size(inodeDir(ino).resolve(name))));
+                    if (out.size() >= limit) {
+                        return out;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw failure("list", e);
+        }
+        return out;
+    }
+
+    long[] capacity() {
+        try {
+            FileStore fs = Files.getFileStore(root);
+            return new long[] {fs.getTotalSpace(), fs.getUsableSpace()};
+        } catch (IOException e) {
+            throw failure("statfs", e);
+        }
+    }
+
+    private TreeSet<Long> inodes() throws IOException {
+        TreeSet<Long> inodes = new TreeSet<>();
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
+            for (Path d : dirs) {
+                String n = d.getFileName().toString();
+                if (n.length() == 16) {
+                    try {
+                        inodes.add(Long.parseUnsignedLong(n, 16));
+                    } catch (NumberFormatException e) {
+                        // not ours: ignored
+                    }
+                }
+            }
+        }
+        return inodes;
+    }
+
+    private static ReplicaInfo parse(long ino, String name) {
+        if (name.length() != 27 || name.charAt(10) != '.') {
+            return null;
+        }
+        try {
+            return new ReplicaInfo(ino, Integer.parseInt(name.substring(0, 10)),
+                    Long.parseUnsignedLong(name.substring(11), 16), 0);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private Path inodeDir(long ino) {
+        return confined(root.resolve(String.format("%016x", ino)));
+    }
+
+    /** Defence in depth: names are built from numbers, but every path is still checked. */
+    private Path confined(Path p) {
+        Path n = p.normalize();
+        if (!n.startsWith(root)) {
+            throw FsException.invalid("path escapes the block directory");
+        }
+        return n;
+    }
+
+    private void sweepTempFiles() throws IOException {
+        try (var walk = Files.walk(root, 2)) {
+            walk.filter(p -> p.getFileName().toString().endsWith(TEMP_SUFFIX)).forEach(p -> {
+                log.info("removing unfinished replica {}", p);
+                deleteQuietly(p);
+            });
+        }
+    }
+
+    private static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            log.warn("cannot delete {}", p, e);
+        }
+    }
+
+    private static FsException failure(String what, IOException e) {
+        String m = String.valueOf(e.getMessage());
+        if (m.contains("No space left") || m.contains("Disk quota exceeded")) {
+            return new FsException(ErrorCode.NO_SPACE, "data server disk full during " + what);
+        }
+        log.error("{} failed", what, e);
+        return new FsException(ErrorCode.IO, what + " failed: " + e.getClass().getSimpleName() + ": " + m);
+    }
+}

@@ -1,0 +1,162 @@
+package org.quorumfs.mediator;
+
+import org.quorumfs.common.protocol.BlockRecord;
+import org.quorumfs.common.protocol.BlockStatus;
+import org.quorumfs.common.protocol.ErrorCode;
+import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.Md5;
+import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.Wire;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+
+/**
+ * Quorum reads of one block. Asks Qr servers (all N in read-all mode), widens to the rest when any
+ * of them is bad or does not answer, returns bytes only if their version and MD5 match
+ * the committed ones, and rewrites every bad replica it saw — and every replica recorded as having
+ * missed the write — from the good bytes before returning.
+ */
+final class BlockReader {
+    private static final Logger log = LoggerFactory.getLogger(BlockReader.class);
+
+    private final ReplicaSet replicas;
+    private final MetaService meta;
+    private final MediatorConfig config;
+    private final MediatorStats stats;
+
+    BlockReader(ReplicaSet replicas, MetaService meta, MediatorConfig config, MediatorStats stats) {
+        this.replicas = replicas;
+        this.meta = meta;
+        this.config = config;
+        this.stats = stats;
+    }
+
+    private enum State { GOOD, BAD, NO_ANSWER }
+
+    private record Answer(State state, byte[] data, String why) {
+    }
+
+    byte[] read(long ino, BlockStatus status) {
+        BlockRecord block = status.block();
+        List<DataServerHandle> missed = new ArrayList<>();
+        List<DataServerHandle> candidates = new ArrayList<>();
+        for (DataServerHandle s : replicas.rotated(ino + block.index())) {
+            (status.missed().contains(s.id()) ? missed : candidates).add(s);
+        }
+        // Servers believed down go last, so that one dead server does not make every read widen.
+        candidates.sort(Comparator.comparing(DataServerHandle::believedDown));
+        int first = config.readAll() ? candidates.size() : Math.min(config.qr(), candidates.size());
+        Map<DataServerHandle, Answer> answers = ask(ino, block, candidates.subList(0, first));
+        if (answers.values().stream().anyMatch(a -> a.state() != State.GOOD) || answered(answers) < config.qr()) {
+            List<DataServerHandle> rest = new ArrayList<>(candidates.subList(first, candidates.size()));
+            rest.addAll(missed);
+            answers.putAll(ask(ino, block, rest));
+        }
+        int answered = answered(answers);
+        byte[] data = good(answers);
+        if (answered < config.qr()) {
+            stats.quorumFailures.incrementAndGet();
+            throw new FsException(ErrorCode.IO, "block " + block.index() + " of inode " + ino + ": only " + answered
+                    + " of " + replicas.size() + " data servers answered, read quorum is " + config.qr());
+        }
+        if (data == null) {
+            throw new FsException(ErrorCode.IO, "block " + block.index() + " of inode " + ino
+                    + ": no data server holds a replica matching version " + block.version() + " and its MD5");
+        }
+        stats.blockReads.incrementAndGet();
+        repair(ino, block, data, answers, missed);
+        return data;
+    }
+
+    private Map<DataServerHandle, Answer> ask(long ino, BlockRecord block, List<DataServerHandle> servers) {
+        Map<DataServerHandle, Future<Map<String, Object>>> pending = new LinkedHashMap<>();
+        for (DataServerHandle s : servers) {
+            pending.put(s, replicas.submit(s, ds -> ds.get(Wire.ofLong(ino), block.index(), Wire.ofLong(block.version()))));
+        }
+        Map<DataServerHandle, Answer> answers = new LinkedHashMap<>();
+        pending.forEach((s, f) -> answers.put(s, judge(block, f)));
+        return answers;
+    }
+
+    private static Answer judge(BlockRecord block, Future<Map<String, Object>> reply) {
+        Map<String, Object> r;
+        try {
+            r = reply.get();
+        } catch (ExecutionException e) {
+            return new Answer(State.NO_ANSWER, null, e.getCause().getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Answer(State.NO_ANSWER, null, "interrupted");
+        }
+        try {
+            if (!Wire.toBoolean(Wire.member(r, "found"), "found")) {
+                return new Answer(State.BAD, null, "missing or stale (no replica of version " + block.version() + ")");
+            }
+            byte[] data = Wire.toBytes(Wire.member(r, "data"), "data");
+            if (data.length != block.length() || !Md5.hex(data).equals(block.md5())) {
+                return new Answer(State.BAD, null, "corrupt (MD5 mismatch)");
+            }
+            return new Answer(State.GOOD, data, "good");
+        } catch (FsException e) {
+            return new Answer(State.BAD, null, "malformed reply");
+        }
+    }
+
+    private void repair(long ino, BlockRecord block, byte[] data, Map<DataServerHandle, Answer> answers,
+                        List<DataServerHandle> missed) {
+        List<DataServerHandle> targets = new ArrayList<>();
+        answers.forEach((s, a) -> {
+            if (a.state() == State.BAD) {
+                stats.badReplicasSeen.incrementAndGet();
+                log.info("bad replica on data server {}: inode {} block {}: {}", s, ino, block.index(), a.why());
+                targets.add(s);
+            }
+        });
+        for (DataServerHandle s : missed) {
+            Answer a = answers.get(s);
+            if (a != null && a.state() == State.GOOD) {
+                meta.clearMissed(Wire.ofLong(ino), block.index(), s.id());
+            } else if (a == null && !s.believedDown()) {
+                targets.add(s);
+            }
+        }
+        Map<DataServerHandle, Future<Boolean>> puts = new LinkedHashMap<>();
+        for (DataServerHandle s : targets) {
+            puts.put(s, replicas.submit(s, ds -> ds.put(Wire.ofLong(ino), block.index(), Wire.ofLong(block.version()), data)));
+        }
+        puts.forEach((s, f) -> {
+            try {
+                f.get();
+                stats.repairs.incrementAndGet();
+                log.info("repaired replica on data server {}: inode {} block {} version {}", s, ino, block.index(),
+                        block.version());
+                if (missed.contains(s)) {
+                    meta.clearMissed(Wire.ofLong(ino), block.index(), s.id());
+                }
+            } catch (ExecutionException e) {
+                log.info("could not repair replica on data server {}: inode {} block {}: {}", s, ino, block.index(),
+                        e.getCause().getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (FsException e) {
+                log.debug("clearing the missed record failed: {}", e.getMessage());
+            }
+        });
+    }
+
+    private static int answered(Map<DataServerHandle, Answer> answers) {
+        return (int) answers.values().stream().filter(a -> a.state() != State.NO_ANSWER).count();
+    }
+
+    private static byte[] good(Map<DataServerHandle, Answer> answers) {
+        return answers.values().stream().filter(a -> a.state() == State.GOOD).map(Answer::data).findFirst().orElse(null);
+    }
+}

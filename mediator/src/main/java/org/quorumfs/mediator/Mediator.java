@@ -1,0 +1,377 @@
+package org.quorumfs.mediator;
+
+import com.google.common.collect.Range;
+import com.google.common.collect.RangeSet;
+import com.google.common.collect.TreeRangeSet;
+import org.quorumfs.common.protocol.AttributeChanges;
+import org.quorumfs.common.protocol.Attributes;
+import org.quorumfs.common.protocol.BlockCommit;
+import org.quorumfs.common.protocol.BlockRecord;
+import org.quorumfs.common.protocol.BlockStatus;
+import org.quorumfs.common.protocol.DirEntry;
+import org.quorumfs.common.protocol.ErrorCode;
+import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.Limits;
+import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.Wire;
+import org.quorumfs.common.rpc.RpcClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The reliable layer, in the client's process: namespace calls go to the meta-server; file data is
+ * cut into blocks written to all data servers with a write quorum and read with a read quorum,
+ * verified against the committed MD5 and repaired when bad. Thread-safe. Every failure is an
+ * {@link FsException}; a lost quorum is {@link ErrorCode#IO}.
+ */
+public final class Mediator implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Mediator.class);
+    /** Tries of a read-modify-write whose compare-and-set keeps losing to other writers. */
+    private static final int CAS_TRIES = 8;
+    private static final int PAGE = 1000;
+
+    private final MediatorConfig config;
+    private final MetaService meta;
+    private final ReplicaSet replicas;
+    private final BlockReader reader;
+    private final BlockWriter writer;
+    private final MediatorStats stats = new MediatorStats();
+    private final int blockSize;
+    private final long maxFileSize;
+
+    private Mediator(MediatorConfig config, MetaService meta, int blockSize) {
+        this.config = config;
+        this.meta = meta;
+        this.blockSize = blockSize;
+        this.maxFileSize = Math.min(Limits.MAX_FILE_SIZE, (long) Integer.MAX_VALUE * blockSize);
+        this.replicas = new ReplicaSet(config);
+        this.reader = new BlockReader(replicas, meta, config, stats);
+        this.writer = new BlockWriter(replicas, meta, new VersionAllocator(meta), config, stats);
+    }
+
+    /** Connects to the cluster; fails with {@code UNAVAILABLE} if the meta-server does not answer. */
+    public static Mediator connect(MediatorConfig config) {
+        MetaService meta = MetaRetry.wrap(new RpcClient(config.meta(), config.timeouts()).proxy(MetaService.class),
+                config.attempts(), config.retryPause());
+        int blockSize = Wire.toInt(Wire.member(meta.info(), "blockSize"), "blockSize");
+        if (blockSize < 1 || blockSize > Limits.MAX_BLOCK_SIZE) {
+            throw new FsException(ErrorCode.IO, "meta-server reports an impossible block size " + blockSize);
+        }
+        log.info("mediator: meta {}, data {}, Qr {}, Qw {}, block size {}", config.meta(), config.data(),
+                config.qr(), config.qw(), blockSize);
+        return new Mediator(config, meta, blockSize);
+    }
+
+    public MediatorConfig config() {
+        return config;
+    }
+
+    public int blockSize() {
+        return blockSize;
+    }
+
+    /** The largest file size this cluster can hold. */
+    public long maxFileSize() {
+        return maxFileSize;
+    }
+
+    public MediatorStats stats() {
+        return stats;
+    }
+
+    // ---- namespace ----
+
+    public Attributes lookup(long parent, String name) {
+        return Attributes.fromWire(meta.lookup(id(parent), name));
+    }
+
+    public Attributes getattr(long ino) {
+        return Attributes.fromWire(meta.getattr(id(ino)));
+    }
+
+    public Attributes setattr(long ino, AttributeChanges changes) {
+        return Attributes.fromWire(meta.setattr(id(ino), changes.toWire()));
+    }
+
+    public Attributes create(long parent, String name, int mode, int uid, int gid) {
+        return Attributes.fromWire(meta.create(id(parent), name, mode, uid, gid));
+    }
+
+    public Attributes mkdir(long parent, String name, int mode, int uid, int gid) {
+        return Attributes.fromWire(meta.mkdir(id(parent), name, mode, uid, gid));
+    }
+
+    public Attributes symlink(long parent, String name, String target, int uid, int gid) {
+        return Attributes.fromWire(meta.symlink(id(parent), name, target, uid, gid));
+    }
+
+    public String readlink(long ino) {
+        return meta.readlink(id(ino));
+    }
+
+    public Attributes link(long ino, long newParent, String newName) {
+        return Attributes.fromWire(meta.link(id(ino), id(newParent), newName));
+    }
+
+    public void unlink(long parent, String name) {
+        freed(meta.unlink(id(parent), name));
+    }
+
+    public void rmdir(long parent, String name) {
+        meta.rmdir(id(parent), name);
+    }
+
+    public void rename(long srcParent, String srcName, long dstParent, String dstName) {
+        freed(meta.rename(id(srcParent), srcName, id(dstParent), dstName));
+    }
+
+    /** Every entry of a directory, fetched page by page. */
+    public List<DirEntry> readdir(long ino) {
+        List<DirEntry> all = new ArrayList<>();
+        String after = "";
+        while (true) {
+            Object[] page = meta.readdir(id(ino), after, PAGE);
+            for (Object e : page) {
+                all.add(DirEntry.fromWire(e));
+            }
+            if (page.length < PAGE) {
+                return all;
+            }
+            after = all.get(all.size() - 1).name();
+        }
+    }
+
+    /** Files and bytes in the filesystem, and the space of the fullest reachable data server. */
+    public FsStats statfs() {
+        Map<String, Object> m = meta.statfs();
+        long total = Long.MAX_VALUE;
+        long free = Long.MAX_VALUE;
+        for (DataServerHandle s : replicas.servers()) {
+            try {
+                Map<String, Object> p = s.call(ds -> ds.ping());
+                total = Math.min(total, Wire.nonNegativeLong(p.get("totalBytes"), "totalBytes"));
+                free = Math.min(free, Wire.nonNegativeLong(p.get("freeBytes"), "freeBytes"));
+            } catch (FsException e) {
+                log.debug("statfs: {} did not answer", s);
+            }
+        }
+        if (total == Long.MAX_VALUE) {
+            total = 0;
+            free = 0;
+        }
+        return new FsStats(Wire.toInt(m.get("files"), "files"), Wire.nonNegativeLong(m.get("bytes"), "bytes"),
+                total, free);
+    }
+
+    /** Sizes as statfs reports them. */
+    public record FsStats(int files, long bytesInFiles, long totalBytes, long freeBytes) {
+    }
+
+    // ---- data ----
+
+    /** Committed blocks of a file with index in [from, from+count). */
+    public List<BlockStatus> blocks(long ino, int from, int count) {
+        List<BlockStatus> out = new ArrayList<>();
+        int done = 0;
+        while (done < count) {
+            int n = Math.min(Limits.MAX_PAGE, count - done);
+            for (Object o : meta.blocks(id(ino), from + done, n)) {
+                out.add(BlockStatus.fromWire(o));
+            }
+            done += n;
+        }
+        return out;
+    }
+
+    /**
+     * The verified bytes of a committed block. If no replica of that version is found because a
+     * writer has meanwhile committed (and pruned) a newer one, the newer one is read instead.
+     */
+    public byte[] readBlock(long ino, BlockStatus status) {
+        BlockStatus current = status;
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return reader.read(ino, current);
+            } catch (FsException e) {
+                if (e.code() != ErrorCode.IO || attempt == 2) {
+                    throw e;
+                }
+                Optional<BlockStatus> now = blockStatus(ino, current.block().index());
+                if (now.isEmpty() || now.get().block().version() == current.block().version()) {
+                    throw e;
+                }
+                current = now.get();
+            }
+        }
+    }
+
+    /**
+     * Up to {@code length} bytes of a file from {@code offset}: fewer at the end of the file, holes
+     * and bytes past a short block read as zeros.
+     */
+    public byte[] read(long ino, long offset, int length) {
+        if (offset < 0 || length < 0) {
+            throw FsException.invalid("offset and length must not be negative");
+        }
+        long size = getattr(ino).size();
+        if (offset >= size || length == 0) {
+            return new byte[0];
+        }
+        int n = (int) Math.min(length, size - offset);
+        byte[] out = new byte[n];
+        int first = (int) (offset / blockSize);
+        int last = (int) ((offset + n - 1) / blockSize);
+        for (BlockStatus st : blocks(ino, first, last - first + 1)) {
+            long blockStart = (long) st.block().index() * blockSize;
+            byte[] data = readBlock(ino, st);
+            long from = Math.max(offset, blockStart);
+            long to = Math.min(offset + n, blockStart + data.length);
+            if (to > from) {
+                System.arraycopy(data, (int) (from - blockStart), out, (int) (from - offset), (int) (to - from));
+            }
+        }
+        return out;
+    }
+
+    /** Writes {@code data} at {@code offset}, block by block. */
+    public Attributes write(long ino, long offset, byte[] data) {
+        checkRange(offset, data.length);
+        Attributes attrs = null;
+        int done = 0;
+        while (done < data.length) {
+            long pos = offset + done;
+            int index = (int) (pos / blockSize);
+            int within = (int) (pos % blockSize);
+            int n = Math.min(blockSize - within, data.length - done);
+            byte[] buffer = new byte[within + n];
+            System.arraycopy(data, done, buffer, within, n);
+            RangeSet<Integer> dirty = TreeRangeSet.create();
+            dirty.add(Range.closedOpen(within, within + n));
+            attrs = writeBlock(ino, index, buffer, dirty);
+            done += n;
+        }
+        return attrs != null ? attrs : getattr(ino);
+    }
+
+    /**
+     * Writes the {@code dirty} byte ranges of {@code buffer} (block-relative offsets) into block
+     * {@code index}: a read-modify-write of the committed block when the ranges do not cover it,
+     * merged again from the latest version if another writer commits first.
+     */
+    public Attributes writeBlock(long ino, int index, byte[] buffer, RangeSet<Integer> dirty) {
+        if (dirty.isEmpty()) {
+            throw FsException.invalid("nothing to write");
+        }
+        int end = dirty.span().upperEndpoint();
+        if (index < 0 || end > blockSize || end > buffer.length || dirty.span().lowerEndpoint() < 0) {
+            throw FsException.invalid("dirty ranges " + dirty + " do not fit block " + index);
+        }
+        checkRange((long) index * blockSize, end);
+        for (int attempt = 1; ; attempt++) {
+            Optional<BlockStatus> current = blockStatus(ino, index);
+            long expected = current.map(s -> s.block().version()).orElse(0L);
+            int length = Math.max(end, current.map(s -> s.block().length()).orElse(0));
+            byte[] merged;
+            if (dirty.encloses(Range.closedOpen(0, length))) {
+                merged = Arrays.copyOf(buffer, length);
+            } else {
+                byte[] base = current.isPresent() ? readBlock(ino, current.get()) : new byte[0];
+                merged = Arrays.copyOf(base, length);
+                for (Range<Integer> r : dirty.asRanges()) {
+                    System.arraycopy(buffer, r.lowerEndpoint(), merged, r.lowerEndpoint(),
+                            r.upperEndpoint() - r.lowerEndpoint());
+                }
+            }
+            BlockCommit commit = writer.store(ino, index, merged, expected);
+            try {
+                return Attributes.fromWire(writer.commit(ino, commit));
+            } catch (FsException e) {
+                if (e.code() != ErrorCode.VERSION_CONFLICT || attempt == CAS_TRIES) {
+                    throw e;
+                }
+                log.debug("block {} of inode {} moved under us, merging again", index, ino);
+            }
+        }
+    }
+
+    /** Sets a file's size; a block cut short is rewritten so that growing it again shows zeros. */
+    public Attributes truncate(long ino, long size) {
+        if (size < 0) {
+            throw FsException.invalid("size must not be negative");
+        }
+        if (size > maxFileSize) {
+            throw new FsException(ErrorCode.FILE_TOO_LARGE, "size " + size + " exceeds the largest file " + maxFileSize);
+        }
+        for (int attempt = 1; ; attempt++) {
+            int cut = (int) (size % blockSize);
+            int index = (int) (size / blockSize);
+            Optional<BlockCommit> tail = Optional.empty();
+            if (cut != 0) {
+                Optional<BlockStatus> st = blockStatus(ino, index);
+                if (st.isPresent() && st.get().block().length() > cut) {
+                    byte[] data = Arrays.copyOf(readBlock(ino, st.get()), cut);
+                    tail = Optional.of(writer.store(ino, index, data, st.get().block().version()));
+                }
+            }
+            Map<String, Object> r;
+            try {
+                r = meta.truncate(id(ino), Wire.ofLong(size), tail.map(BlockCommit::toWire).orElse(Collections.emptyMap()));
+            } catch (FsException e) {
+                tail.ifPresent(t -> writer.discardEverywhere(ino, t.block()));
+                if (e.code() != ErrorCode.VERSION_CONFLICT || attempt == CAS_TRIES) {
+                    throw e;
+                }
+                continue;
+            }
+            tail.ifPresent(t -> prune(ino, t.block().index(), t.block().version()));
+            for (Object o : Wire.toArray(r.get("dropped"), "dropped")) {
+                BlockRecord b = BlockRecord.fromWire(o);
+                prune(ino, b.index(), b.version() + 1);
+            }
+            return Attributes.fromWire(r.get("attributes"));
+        }
+    }
+
+    @Override
+    public void close() {
+        replicas.close();
+        log.info("mediator closed: {}", stats);
+    }
+
+    private Optional<BlockStatus> blockStatus(long ino, int index) {
+        List<BlockStatus> l = blocks(ino, index, 1);
+        return l.isEmpty() ? Optional.empty() : Optional.of(l.get(0));
+    }
+
+    private void checkRange(long offset, long length) {
+        if (offset < 0) {
+            throw FsException.invalid("offset must not be negative");
+        }
+        if (offset + length > maxFileSize) {
+            throw new FsException(ErrorCode.FILE_TOO_LARGE, "write past the largest file " + maxFileSize);
+        }
+    }
+
+    private void prune(long ino, int index, long below) {
+        replicas.bestEffortEverywhere("prune", ds -> ds.prune(id(ino), index, Wire.ofLong(below)));
+    }
+
+    /** Deletes the replicas of a file whose last link went. Servers that are down keep them (scrub's job). */
+    private void freed(String ino) {
+        long n = Wire.nonNegativeLong(ino, "freed inode");
+        if (n != 0) {
+            replicas.bestEffortEverywhere("delete inode", ds -> ds.deleteInode(id(n)));
+        }
+    }
+
+    private static String id(long n) {
+        return Wire.ofLong(n);
+    }
+}

@@ -1,0 +1,38 @@
+package org.quorumfs.mediator;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Counters of what the mediator did and saw, since it started. */
+public final class MediatorStats {
+    final AtomicLong blockWrites = new AtomicLong();
+    final AtomicLong blockReads = new AtomicLong();
+    final AtomicLong quorumFailures = new AtomicLong();
+    final AtomicLong badReplicasSeen = new AtomicLong();
+    final AtomicLong repairs = new AtomicLong();
+
+    public long blockWrites() {
+        return blockWrites.get();
+    }
+
+    public long blockReads() {
+        return blockReads.get();
+    }
+
+    public long quorumFailures() {
+        return quorumFailures.get();
+    }
+
+    public long badReplicasSeen() {
+        return badReplicasSeen.get();
+    }
+
+    public long repairs() {
+        return repairs.get();
+    }
+
+    @Override
+    public String toString() {
+        return "blockWrites=" + blockWrites + " blockReads=" + blockReads + " quorumFailures=" + quorumFailures
+                + " badReplicasSeen=" + badReplicasSeen + " repairs=" + repairs;
+    }
+}

@@ -1,0 +1,89 @@
+package org.quorumfs.mediator;
+
+import org.quorumfs.common.protocol.DataService;
+import org.quorumfs.common.protocol.FsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionService;
+import java.util.concurrent.ExecutorCompletionService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/** The N data servers and the threads that talk to them in parallel. */
+final class ReplicaSet implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaSet.class);
+
+    private final List<DataServerHandle> servers;
+    private final ExecutorService pool;
+
+    ReplicaSet(MediatorConfig config) {
+        List<DataServerHandle> list = new ArrayList<>();
+        for (var endpoint : config.data()) {
+            list.add(new DataServerHandle(endpoint, config.timeouts(), config.attempts(), config.retryPause(),
+                    config.downBackoff()));
+        }
+        servers = List.copyOf(list);
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory daemons = r -> {
+            Thread t = new Thread(r, "replica-io-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        pool = Executors.newCachedThreadPool(daemons);
+    }
+
+    List<DataServerHandle> servers() {
+        return servers;
+    }
+
+    int size() {
+        return servers.size();
+    }
+
+    /** The servers in an order that starts at {@code seed} modulo N, spreading reads across servers. */
+    List<DataServerHandle> rotated(long seed) {
+        int start = (int) Math.floorMod(seed, (long) servers.size());
+        List<DataServerHandle> out = new ArrayList<>(servers.size());
+        for (int i = 0; i < servers.size(); i++) {
+            out.add(servers.get((start + i) % servers.size()));
+        }
+        return out;
+    }
+
+    <T> CompletionService<T> completionService() {
+        return new ExecutorCompletionService<>(pool);
+    }
+
+    <T> Future<T> submit(DataServerHandle server, Function<DataService, T> op) {
+        return pool.submit(() -> server.call(op));
+    }
+
+    /** Runs {@code op} on every server in the background; failures are only logged. */
+    void bestEffortEverywhere(String what, Function<DataService, ?> op) {
+        bestEffort(servers, what, op);
+    }
+
+    void bestEffort(List<DataServerHandle> on, String what, Function<DataService, ?> op) {
+        for (DataServerHandle s : on) {
+            pool.execute(() -> {
+                try {
+                    s.call(op);
+                } catch (FsException e) {
+                    log.debug("{} on {} failed: {}", what, s, e.getMessage());
+                }
+            });
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+    }
+}

@@ -1,0 +1,575 @@
+package org.quorumfs.metaserver;
+
+import org.quorumfs.common.protocol.Attributes;
+import org.quorumfs.common.protocol.AttributeChanges;
+import org.quorumfs.common.protocol.BlockCommit;
+import org.quorumfs.common.protocol.BlockRecord;
+import org.quorumfs.common.protocol.BlockStatus;
+import org.quorumfs.common.protocol.DirEntry;
+import org.quorumfs.common.protocol.ErrorCode;
+import org.quorumfs.common.protocol.FileType;
+import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.Limits;
+import org.quorumfs.common.protocol.MetaService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The meta-server's durable state in one SQLite database: inodes, directory entries, committed
+ * blocks, replicas that missed a write, and counters. Every public method is one transaction,
+ * committed with {@code synchronous=FULL} in WAL mode before it returns, so a kill -9 or a power cut
+ * loses nothing acknowledged. Calls are serialized: SQLite has one writer anyway, and it makes every
+ * namespace operation atomic with respect to every other.
+ */
+final class MetaStore implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MetaStore.class);
+    private static final String SCHEMA = """
+            CREATE TABLE IF NOT EXISTS inodes(ino INTEGER PRIMARY KEY AUTOINCREMENT, mode INTEGER NOT NULL,
+              nlink INTEGER NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL, size INTEGER NOT NULL,
+              atime INTEGER NOT NULL, mtime INTEGER NOT NULL, ctime INTEGER NOT NULL, target TEXT);
+            CREATE TABLE IF NOT EXISTS dentries(parent INTEGER NOT NULL, name TEXT NOT NULL, ino INTEGER NOT NULL,
+              PRIMARY KEY(parent, name)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS dentries_by_ino ON dentries(ino);
+            CREATE TABLE IF NOT EXISTS blocks(ino INTEGER NOT NULL, idx INTEGER NOT NULL, version INTEGER NOT NULL,
+              length INTEGER NOT NULL, md5 TEXT NOT NULL, PRIMARY KEY(ino, idx)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS missed(ino INTEGER NOT NULL, idx INTEGER NOT NULL, server TEXT NOT NULL,
+              PRIMARY KEY(ino, idx, server)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+            """;
+
+    private final Connection db;
+    private final int blockSize;
+
+    /** Opens (creating if new) the store in {@code dir}; a new store takes {@code blockSize}. */
+    MetaStore(Path dir, int blockSize) throws SQLException {
+        db = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("meta.db"));
+        try (Statement s = db.createStatement()) {
+            s.execute("PRAGMA journal_mode=WAL");
+            s.execute("PRAGMA synchronous=FULL");
+            s.execute("PRAGMA busy_timeout=5000");
+            s.executeUpdate(SCHEMA);
+        }
+        db.setAutoCommit(false);
+        this.blockSize = tx(() -> {
+            if (attributesOrNull(MetaService.ROOT) == null) {
+                long now = now();
+                update("INSERT INTO inodes(ino, mode, nlink, uid, gid, size, atime, mtime, ctime) VALUES(?,?,?,?,?,?,?,?,?)",
+                        MetaService.ROOT, FileType.DIRECTORY.mode(0755), 2, 0, 0, 0, now, now, now);
+                update("INSERT INTO settings VALUES('block_size', ?)", blockSize);
+                update("INSERT INTO settings VALUES('next_version', 1)");
+            }
+            return (int) setting("block_size");
+        });
+        if (this.blockSize != blockSize) {
+            log.warn("store was created with block size {}; keeping it (asked for {})", this.blockSize, blockSize);
+        }
+    }
+
+    int blockSize() {
+        return blockSize;
+    }
+
+    synchronized Attributes getattr(long ino) {
+        return tx(() -> attributes(ino));
+    }
+
+    synchronized Attributes lookup(long parent, String name) {
+        return tx(() -> attributes(child(directory(parent), name)));
+    }
+
+    synchronized Attributes setattr(long ino, AttributeChanges c) {
+        return tx(() -> {
+            Attributes a = attributes(ino);
+            int mode = c.mode().isPresent()
+                    ? (a.mode() & FileType.TYPE_MASK) | (c.mode().getAsInt() & FileType.PERMISSION_MASK) : a.mode();
+            update("UPDATE inodes SET mode=?, uid=?, gid=?, atime=?, mtime=?, ctime=? WHERE ino=?", mode,
+                    c.uid().orElse(a.uid()), c.gid().orElse(a.gid()), c.atimeNs().orElse(a.atimeNs()),
+                    c.mtimeNs().orElse(a.mtimeNs()), now(), ino);
+            return attributes(ino);
+        });
+    }
+
+    synchronized Attributes create(long parent, String name, FileType type, int permissions, int uid, int gid,
+                                   String target) {
+        return tx(() -> {
+            directory(parent);
+            if (childOrZero(parent, name) != 0) {
+                throw new FsException(ErrorCode.EXISTS, "'" + name + "' exists");
+            }
+            long now = now();
+            boolean dir = type == FileType.DIRECTORY;
+            long size = target == null ? 0 : target.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            long ino;
+            try (PreparedStatement s = db.prepareStatement(
+                    "INSERT INTO inodes(mode, nlink, uid, gid, size, atime, mtime, ctime, target) VALUES(?,?,?,?,?,?,?,?,?)",
+                    Statement.RETURN_GENERATED_KEYS)) {
+                bind(s, type.mode(permissions), dir ? 2 : 1, uid, gid, size, now, now, now, target);
+                s.executeUpdate();
+                try (ResultSet keys = s.getGeneratedKeys()) {
+                    keys.next();
+                    ino = keys.getLong(1);
+                }
+            }
+            update("INSERT INTO dentries VALUES(?,?,?)", parent, name, ino);
+            update("UPDATE inodes SET nlink=nlink+?, mtime=?, ctime=? WHERE ino=?", dir ? 1 : 0, now, now, parent);
+            return attributes(ino);
+        });
+    }
+
+    synchronized String readlink(long ino) {
+        return tx(() -> {
+            String target = queryString("SELECT target FROM inodes WHERE ino=?", ino);
+            if (target == null) {
+                attributes(ino); // NOT_FOUND if absent
+                throw FsException.invalid("inode " + ino + " is not a symlink");
+            }
+            return target;
+        });
+    }
+
+    synchronized Attributes link(long ino, long newParent, String newName) {
+        return tx(() -> {
+            if (attributes(ino).isDirectory()) {
+                throw new FsException(ErrorCode.NOT_PERMITTED, "hard links to directories are not allowed");
+            }
+            directory(newParent);
+            if (childOrZero(newParent, newName) != 0) {
+                throw new FsException(ErrorCode.EXISTS, "'" + newName + "' exists");
+            }
+            long now = now();
+            update("INSERT INTO dentries VALUES(?,?,?)", newParent, newName, ino);
+            update("UPDATE inodes SET nlink=nlink+1, ctime=? WHERE ino=?", now, ino);
+            update("UPDATE inodes SET mtime=?, ctime=? WHERE ino=?", now, now, newParent);
+            return attributes(ino);
+        });
+    }
+
+    /** Returns the inode whose last link went, or 0. */
+    synchronized long unlink(long parent, String name) {
+        return tx(() -> {
+            long ino = child(directory(parent), name);
+            if (attributes(ino).isDirectory()) {
+                throw new FsException(ErrorCode.IS_DIRECTORY, "'" + name + "' is a directory");
+            }
+            update("DELETE FROM dentries WHERE parent=? AND name=?", parent, name);
+            touchDir(parent);
+            return dropLink(ino);
+        });
+    }
+
+    synchronized void rmdir(long parent, String name) {
+        tx(() -> {
+            long ino = child(directory(parent), name);
+            removeEmptyDirectory(parent, name, ino);
+            return null;
+        });
+    }
+
+    /** Returns the inode of a replaced file whose last link went, or 0. */
+    synchronized long rename(long srcParent, String srcName, long dstParent, String dstName) {
+        return tx(() -> {
+            long ino = child(directory(srcParent), srcName);
+            directory(dstParent);
+            boolean isDir = attributes(ino).isDirectory();
+            long existing = childOrZero(dstParent, dstName);
+            if (existing == ino) {
+                return 0L; // same inode (or same entry): POSIX says do nothing
+            }
+            if (isDir && srcParent != dstParent) {
+                for (long p = dstParent; p != MetaService.ROOT; p = parentOf(p)) {
+                    if (p == ino) {
+                        throw new FsException(ErrorCode.INVALID_MOVE, "cannot move a directory into itself");
+                    }
+                }
+            }
+            long freed = 0;
+            if (existing != 0) {
+                boolean existingIsDir = attributes(existing).isDirectory();
+                if (isDir && !existingIsDir) {
+                    throw new FsException(ErrorCode.NOT_DIRECTORY, "'" + dstName + "' is not a directory");
+                }
+                if (!isDir && existingIsDir) {
+                    throw new FsException(ErrorCode.IS_DIRECTORY, "'" + dstName + "' is a directory");
+                }
+                if (existingIsDir) {
+                    removeEmptyDirectory(dstParent, dstName, existing);
+                } else {
+                    update("DELETE FROM dentries WHERE parent=? AND name=?", dstParent, dstName);
+                    freed = dropLink(existing);
+                }
+            }
+            update("DELETE FROM dentries WHERE parent=? AND name=?", srcParent, srcName);
+            update("INSERT INTO dentries VALUES(?,?,?)", dstParent, dstName, ino);
+            if (isDir && srcParent != dstParent) {
+                update("UPDATE inodes SET nlink=nlink-1 WHERE ino=?", srcParent);
+                update("UPDATE inodes SET nlink=nlink+1 WHERE ino=?", dstParent);
+            }
+            touchDir(srcParent);
+            touchDir(dstParent);
+            update("UPDATE inodes SET ctime=? WHERE ino=?", now(), ino);
+            return freed;
+        });
+    }
+
+    synchronized List<DirEntry> readdir(long ino, String after, int limit) {
+        return tx(() -> {
+            directory(ino);
+            List<DirEntry> out = new ArrayList<>();
+            try (PreparedStatement s = db.prepareStatement(
+                    "SELECT d.name, d.ino, i.mode FROM dentries d JOIN inodes i ON i.ino = d.ino"
+                            + " WHERE d.parent=? AND d.name > ? ORDER BY d.name LIMIT ?")) {
+                bind(s, ino, after, limit);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        out.add(new DirEntry(r.getString(1), r.getLong(2), r.getInt(3)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** {files, bytes}. */
+    synchronized long[] statfs() {
+        return tx(() -> {
+            try (Statement s = db.createStatement();
+                 ResultSet r = s.executeQuery("SELECT COUNT(*), COALESCE(SUM(size),0) FROM inodes")) {
+                r.next();
+                return new long[] {r.getLong(1), r.getLong(2)};
+            }
+        });
+    }
+
+    synchronized List<BlockStatus> blocks(long ino, int from, int count) {
+        return tx(() -> {
+            regularFile(ino);
+            List<BlockStatus> out = new ArrayList<>();
+            try (PreparedStatement s = db.prepareStatement(
+                    "SELECT b.idx, b.version, b.length, b.md5, group_concat(m.server, ' ') FROM blocks b"
+                            + " LEFT JOIN missed m ON m.ino = b.ino AND m.idx = b.idx"
+                            + " WHERE b.ino=? AND b.idx>=? AND b.idx<? GROUP BY b.idx ORDER BY b.idx")) {
+                bind(s, ino, from, (long) from + count);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        String missed = r.getString(5);
+                        out.add(new BlockStatus(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4)),
+                                missed == null ? List.of() : List.of(missed.split(" "))));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    synchronized long allocateVersions(int count) {
+        return tx(() -> {
+            long first = setting("next_version");
+            update("UPDATE settings SET value=? WHERE key='next_version'", first + count);
+            return first;
+        });
+    }
+
+    synchronized Attributes commitBlock(long ino, BlockCommit commit) {
+        return tx(() -> {
+            regularFile(ino);
+            BlockRecord b = commit.block();
+            checkBlock(b);
+            long current = currentVersion(ino, b.index());
+            if (current != commit.expectedVersion()) {
+                throw new FsException(ErrorCode.VERSION_CONFLICT, "block " + b.index() + " of inode " + ino
+                        + " is at version " + current + ", not " + commit.expectedVersion());
+            }
+            putBlock(ino, b, commit.missedServers());
+            long now = now();
+            update("UPDATE inodes SET size=MAX(size, ?), mtime=?, ctime=? WHERE ino=?",
+                    (long) b.index() * blockSize + b.length(), now, now, ino);
+            return attributes(ino);
+        });
+    }
+
+    /** Sets the size; returns the new attributes and the blocks dropped (whose replicas are garbage). */
+    synchronized TruncateResult truncate(long ino, long size, Optional<BlockCommit> tail) {
+        return tx(() -> {
+            regularFile(ino);
+            if (size > Limits.MAX_FILE_SIZE) {
+                throw new FsException(ErrorCode.FILE_TOO_LARGE, "size " + size + " exceeds the largest file");
+            }
+            int cut = (int) (size % blockSize);
+            long straddling = size / blockSize;
+            if (cut != 0) {
+                Optional<BlockRecord> block = block(ino, straddling);
+                if (block.isPresent() && block.get().length() > cut) {
+                    BlockCommit t = tail.orElseThrow(() -> new FsException(ErrorCode.VERSION_CONFLICT,
+                            "block " + straddling + " must be rewritten to cut it at " + cut));
+                    if (t.block().index() != straddling || t.block().length() != cut) {
+                        throw FsException.invalid("tail must be block " + straddling + " cut to " + cut + " bytes");
+                    }
+                    if (t.expectedVersion() != block.get().version()) {
+                        throw new FsException(ErrorCode.VERSION_CONFLICT, "block " + straddling + " moved");
+                    }
+                    checkBlock(t.block());
+                    putBlock(ino, t.block(), t.missedServers());
+                }
+            }
+            long firstDropped = (size + blockSize - 1) / blockSize;
+            List<BlockRecord> dropped = new ArrayList<>();
+            try (PreparedStatement s = db.prepareStatement(
+                    "SELECT idx, version, length, md5 FROM blocks WHERE ino=? AND idx>=?")) {
+                bind(s, ino, firstDropped);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        dropped.add(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4)));
+                    }
+                }
+            }
+            update("DELETE FROM blocks WHERE ino=? AND idx>=?", ino, firstDropped);
+            update("DELETE FROM missed WHERE ino=? AND idx>=?", ino, firstDropped);
+            long now = now();
+            update("UPDATE inodes SET size=?, mtime=?, ctime=? WHERE ino=?", size, now, now, ino);
+            return new TruncateResult(attributes(ino), dropped);
+        });
+    }
+
+    record TruncateResult(Attributes attributes, List<BlockRecord> dropped) {
+    }
+
+    record Missed(long ino, int index, String server) {
+    }
+
+    synchronized List<Missed> missed(int limit) {
+        return tx(() -> {
+            List<Missed> out = new ArrayList<>();
+            try (PreparedStatement s = db.prepareStatement("SELECT ino, idx, server FROM missed ORDER BY ino, idx LIMIT ?")) {
+                bind(s, limit);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        out.add(new Missed(r.getLong(1), r.getInt(2), r.getString(3)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    synchronized boolean clearMissed(long ino, int index, String server) {
+        return tx(() -> update("DELETE FROM missed WHERE ino=? AND idx=? AND server=?", ino, index, server) > 0);
+    }
+
+    @Override
+    public synchronized void close() throws SQLException {
+        db.close();
+    }
+
+    // ---- helpers; callers hold the lock and run inside tx() ----
+
+    private interface Work<T> {
+        T run() throws SQLException;
+    }
+
+    private <T> T tx(Work<T> work) {
+        try {
+            T result = work.run();
+            db.commit();
+            return result;
+        } catch (SQLException e) {
+            rollback();
+            if (e.getMessage() != null && e.getMessage().contains("SQLITE_FULL")) {
+                throw new FsException(ErrorCode.NO_SPACE, "meta-server disk full");
+            }
+            log.error("meta-server store failed", e);
+            throw new FsException(ErrorCode.IO, "meta-server store failed: " + e.getMessage());
+        } catch (RuntimeException e) {
+            rollback();
+            throw e;
+        }
+    }
+
+    private void rollback() {
+        try {
+            db.rollback();
+        } catch (SQLException e) {
+            log.error("rollback failed", e);
+        }
+    }
+
+    private void checkBlock(BlockRecord b) throws SQLException {
+        if (b.length() > blockSize) {
+            throw FsException.invalid("block length " + b.length() + " exceeds the block size " + blockSize);
+        }
+        if ((long) b.index() * blockSize + b.length() > Limits.MAX_FILE_SIZE) {
+            throw new FsException(ErrorCode.FILE_TOO_LARGE, "block " + b.index() + " lies past the largest file");
+        }
+        if (b.version() >= setting("next_version")) {
+            throw FsException.invalid("version " + b.version() + " was never allocated");
+        }
+    }
+
+    private void putBlock(long ino, BlockRecord b, List<String> missedServers) throws SQLException {
+        update("INSERT OR REPLACE INTO blocks VALUES(?,?,?,?,?)", ino, b.index(), b.version(), b.length(), b.md5());
+        // Servers that missed an older version but stored this one are good again: the set is replaced.
+        update("DELETE FROM missed WHERE ino=? AND idx=?", ino, b.index());
+        for (String server : missedServers) {
+            update("INSERT OR IGNORE INTO missed VALUES(?,?,?)", ino, b.index(), server);
+        }
+    }
+
+    private long currentVersion(long ino, long index) throws SQLException {
+        return block(ino, index).map(BlockRecord::version).orElse(0L);
+    }
+
+    private Optional<BlockRecord> block(long ino, long index) throws SQLException {
+        try (PreparedStatement s = db.prepareStatement("SELECT idx, version, length, md5 FROM blocks WHERE ino=? AND idx=?")) {
+            bind(s, ino, index);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? Optional.of(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4)))
+                        : Optional.empty();
+            }
+        }
+    }
+
+    private void removeEmptyDirectory(long parent, String name, long ino) throws SQLException {
+        if (!attributes(ino).isDirectory()) {
+            throw new FsException(ErrorCode.NOT_DIRECTORY, "'" + name + "' is not a directory");
+        }
+        if (queryString("SELECT name FROM dentries WHERE parent=? LIMIT 1", ino) != null) {
+            throw new FsException(ErrorCode.NOT_EMPTY, "directory '" + name + "' is not empty");
+        }
+        update("DELETE FROM dentries WHERE parent=? AND name=?", parent, name);
+        update("DELETE FROM inodes WHERE ino=?", ino);
+        update("UPDATE inodes SET nlink=nlink-1 WHERE ino=?", parent);
+        touchDir(parent);
+    }
+
+    /** Drops one link of a non-directory; deletes it when none remain and returns its number, else 0. */
+    private long dropLink(long ino) throws SQLException {
+        update("UPDATE inodes SET nlink=nlink-1, ctime=? WHERE ino=?", now(), ino);
+        if (attributes(ino).nlink() > 0) {
+            return 0;
+        }
+        update("DELETE FROM inodes WHERE ino=?", ino);
+        update("DELETE FROM blocks WHERE ino=?", ino);
+        update("DELETE FROM missed WHERE ino=?", ino);
+        return ino;
+    }
+
+    private void touchDir(long dir) throws SQLException {
+        long now = now();
+        update("UPDATE inodes SET mtime=?, ctime=? WHERE ino=?", now, now, dir);
+    }
+
+    private long parentOf(long dir) throws SQLException {
+        try (PreparedStatement s = db.prepareStatement("SELECT parent FROM dentries WHERE ino=? LIMIT 1")) {
+            bind(s, dir);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? r.getLong(1) : MetaService.ROOT;
+            }
+        }
+    }
+
+    private long directory(long ino) throws SQLException {
+        if (!attributes(ino).isDirectory()) {
+            throw new FsException(ErrorCode.NOT_DIRECTORY, "inode " + ino + " is not a directory");
+        }
+        return ino;
+    }
+
+    private void regularFile(long ino) throws SQLException {
+        Attributes a = attributes(ino);
+        if (a.isDirectory()) {
+            throw new FsException(ErrorCode.IS_DIRECTORY, "inode " + ino + " is a directory");
+        }
+        if (a.type() != FileType.REGULAR) {
+            throw FsException.invalid("inode " + ino + " is not a regular file");
+        }
+    }
+
+    private long child(long parent, String name) throws SQLException {
+        long ino = childOrZero(parent, name);
+        if (ino == 0) {
+            throw FsException.notFound("'" + name + "'");
+        }
+        return ino;
+    }
+
+    private long childOrZero(long parent, String name) throws SQLException {
+        try (PreparedStatement s = db.prepareStatement("SELECT ino FROM dentries WHERE parent=? AND name=?")) {
+            bind(s, parent, name);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? r.getLong(1) : 0;
+            }
+        }
+    }
+
+    private Attributes attributes(long ino) throws SQLException {
+        Attributes a = attributesOrNull(ino);
+        if (a == null) {
+            throw FsException.notFound("inode " + ino);
+        }
+        return a;
+    }
+
+    private Attributes attributesOrNull(long ino) throws SQLException {
+        try (PreparedStatement s = db.prepareStatement(
+                "SELECT ino, mode, nlink, uid, gid, size, atime, mtime, ctime FROM inodes WHERE ino=?")) {
+            bind(s, ino);
+            try (ResultSet r = s.executeQuery()) {
+                if (!r.next()) {
+                    return null;
+                }
+                return new Attributes(r.getLong(1), r.getInt(2), r.getInt(3), r.getInt(4), r.getInt(5),
+                        r.getLong(6), r.getLong(7), r.getLong(8), r.getLong(9));
+            }
+        }
+    }
+
+    private long setting(String key) throws SQLException {
+        try (PreparedStatement s = db.prepareStatement("SELECT value FROM settings WHERE key=?")) {
+            bind(s, key);
+            try (ResultSet r = s.executeQuery()) {
+                if (!r.next()) {
+                    throw new SQLException("setting " + key + " missing");
+                }
+                return r.getLong(1);
+            }
+        }
+    }
+
+    private String queryString(String sql, Object... args) throws SQLException {
+        try (PreparedStatement s = db.prepareStatement(sql)) {
+            bind(s, args);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? r.getString(1) : null;
+            }
+        }
+    }
+
+    private int update(String sql, Object... args) throws SQLException {
+        try (PreparedStatement s = db.prepareStatement(sql)) {
+            bind(s, args);
+            return s.executeUpdate();
+        }
+    }
+
+    private static void bind(PreparedStatement s, Object... args) throws SQLException {
+        for (int i = 0; i < args.length; i++) {
+            s.setObject(i + 1, args[i]);
+        }
+    }
+
+    private static long now() {
+        Instant t = Instant.now();
+        return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+    }
+}
