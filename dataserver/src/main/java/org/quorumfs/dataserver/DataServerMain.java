@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 @Command(name = "dataserver", mixinStandardHelpOptions = true,
         description = "Runs one QuorumFS data server (block replica store) in the foreground.")
 public final class DataServerMain implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "PORT", description = "Port to serve on.")
+    @Parameters(index = "0", paramLabel = "PORT", description = "Port to serve on (0: any free port, printed when ready).")
     int port;
 
     @Option(names = "--data-dir", paramLabel = "DIR", description = "State directory (default var/dataserver-PORT).")
@@ -25,8 +25,8 @@ public final class DataServerMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (port < 1 || port > 65535) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "port must be 1..65535, got " + port);
+        if (port < 0 || port > 65535) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "port must be 0..65535 (0: any free port), got " + port);
         }
         Path dir = dataDir != null ? dataDir : Path.of("var", "dataserver-" + port);
         InetAddress address = InetAddress.getByName(bind);

@@ -45,7 +45,7 @@ final class BlockWriter {
 
     /** Stores {@code data} on the data servers; returns the commit to make current from {@code expectedVersion}. */
     BlockCommit store(long ino, int index, byte[] data, long expectedVersion) {
-        BlockRecord block = new BlockRecord(index, versions.next(), data.length, Md5.hex(data));
+        BlockRecord block = new BlockRecord(index, versions.next(expectedVersion), data.length, Md5.hex(data));
         CompletionService<DataServerHandle> puts = replicas.completionService();
         for (DataServerHandle s : replicas.servers()) {
             puts.submit(() -> {

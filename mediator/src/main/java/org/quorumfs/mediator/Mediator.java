@@ -24,6 +24,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The reliable layer, in the client's process: namespace calls go to the meta-server; file data is
@@ -34,7 +35,7 @@ import java.util.Optional;
 public final class Mediator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Mediator.class);
     /** Tries of a read-modify-write whose compare-and-set keeps losing to other writers. */
-    private static final int CAS_TRIES = 8;
+    private static final int CAS_TRIES = 20;
     private static final int PAGE = 1000;
 
     private final MediatorConfig config;
@@ -297,6 +298,7 @@ public final class Mediator implements AutoCloseable {
                     throw e;
                 }
                 log.debug("block {} of inode {} moved under us, merging again", index, ino);
+                backOff(attempt);
             }
         }
     }
@@ -328,6 +330,7 @@ public final class Mediator implements AutoCloseable {
                 if (e.code() != ErrorCode.VERSION_CONFLICT || attempt == CAS_TRIES) {
                     throw e;
                 }
+                backOff(attempt);
                 continue;
             }
             tail.ifPresent(t -> prune(ino, t.block().index(), t.block().version()));
@@ -348,6 +351,16 @@ public final class Mediator implements AutoCloseable {
     private Optional<BlockStatus> blockStatus(long ino, int index) {
         List<BlockStatus> l = blocks(ino, index, 1);
         return l.isEmpty() ? Optional.empty() : Optional.of(l.get(0));
+    }
+
+    /** A random pause growing with the attempt, so that a writer that lost a race is not starved. */
+    private static void backOff(int attempt) {
+        try {
+            Thread.sleep(ThreadLocalRandom.current().nextInt(1, 2 + Math.min(attempt, 10) * 5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsException(ErrorCode.IO, "interrupted");
+        }
     }
 
     private void checkRange(long offset, long length) {

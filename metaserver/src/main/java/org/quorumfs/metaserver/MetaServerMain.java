@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 @Command(name = "metaserver", mixinStandardHelpOptions = true,
         description = "Runs the QuorumFS meta-server (namespace and block table) in the foreground.")
 public final class MetaServerMain implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "PORT", defaultValue = "51234", description = "Port to serve on (default 51234).")
+    @Parameters(index = "0", paramLabel = "PORT", defaultValue = "51234", description = "Port to serve on (default 51234; 0: any free port, printed when ready).")
     int port;
 
     @Option(names = "--data-dir", paramLabel = "DIR", description = "State directory (default var/metaserver-PORT).")
@@ -29,8 +29,8 @@ public final class MetaServerMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (port < 1 || port > 65535) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "port must be 1..65535, got " + port);
+        if (port < 0 || port > 65535) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "port must be 0..65535 (0: any free port), got " + port);
         }
         if (blockSize < 4096 || blockSize > org.quorumfs.common.protocol.Limits.MAX_BLOCK_SIZE) {
             throw new CommandLine.ParameterException(new CommandLine(this), "block size must be 4096.."

@@ -95,7 +95,7 @@ public final class RpcServer implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (started) {
-            webServer.shutdown();
+            webServer.stopNow();
             started = false;
         }
     }
@@ -103,6 +103,21 @@ public final class RpcServer implements AutoCloseable {
     private static final class QfsWebServer extends WebServer {
         QfsWebServer(int port, InetAddress bind) {
             super(port, bind);
+        }
+
+        /**
+         * The library's shutdown leaves the listening socket open until its accept loop next wakes
+         * (up to 4 s), accepting and serving connections meanwhile; a stopped server must not.
+         */
+        void stopNow() {
+            shutdown();
+            try {
+                if (serverSocket != null) {
+                    serverSocket.close();
+                }
+            } catch (IOException e) {
+                log.debug("closing the listening socket", e);
+            }
         }
 
         @Override

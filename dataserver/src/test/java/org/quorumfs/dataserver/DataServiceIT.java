@@ -1,0 +1,165 @@
+package org.quorumfs.dataserver;
+
+import com.google.common.net.HostAndPort;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.quorumfs.common.protocol.DataService;
+import org.quorumfs.common.protocol.ErrorCode;
+import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.Limits;
+import org.quorumfs.common.protocol.ReplicaInfo;
+import org.quorumfs.common.rpc.RpcClient;
+import org.quorumfs.common.rpc.RpcTimeouts;
+import org.quorumfs.common.testing.ServerProcess;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** A real data server over XML-RPC: replicas, their confinement, atomicity and durability. */
+class DataServiceIT {
+    @TempDir
+    Path dir;
+    private DataServer server;
+    private DataService data;
+
+    @BeforeEach
+    void start() throws IOException {
+        server = DataServer.start(dir, InetAddress.getLoopbackAddress(), 0);
+        data = client(server.port());
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private static DataService client(int port) {
+        return new RpcClient(HostAndPort.fromParts("127.0.0.1", port), RpcTimeouts.DEFAULT).proxy(DataService.class);
+    }
+
+    private static void assertCode(ErrorCode code, ThrowingCallable call) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(FsException.class, e -> assertThat(e.code()).isEqualTo(code));
+    }
+
+    @Test
+    void put_thenGet_returnsTheBytes_andOtherVersionsAreMissing() {
+        data.put("7", 3, "42", "hello".getBytes());
+        Map<String, Object> got = data.get("7", 3, "42");
+        assertThat(got.get("found")).isEqualTo(true);
+        assertThat((byte[]) got.get("data")).isEqualTo("hello".getBytes());
+        assertThat(data.get("7", 3, "41").get("found")).isEqualTo(false);
+        assertThat(data.get("8", 3, "42").get("found")).isEqualTo(false);
+        assertThat(Files.exists(server.replicaPath(7, 3, 42))).isTrue();
+    }
+
+    @Test
+    void hostileIds_areRefused_andNothingIsWrittenOutsideBlocks() throws IOException {
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.put("../../etc/passwd", 0, "1", new byte[1]));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.put("1", 0, "../x", new byte[1]));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.put("-1", 0, "1", new byte[1]));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.put("1", -1, "1", new byte[1]));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.put("0", 0, "1", new byte[1]));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.put("99999999999999999999999", 0, "1", new byte[1]));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.get("1/../../..", 0, "1"));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.deleteInode("*"));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.list(Map.of("ino", "x"), 10));
+        try (Stream<Path> all = Files.walk(dir)) {
+            assertThat(all.filter(Files::isRegularFile)).isEmpty();
+        }
+    }
+
+    @Test
+    void oversizedReplica_isRefused() {
+        assertCode(ErrorCode.TOO_LARGE, () -> data.put("1", 0, "1", new byte[Limits.MAX_BLOCK_SIZE + 1]));
+        assertThat(data.get("1", 0, "1").get("found")).isEqualTo(false);
+    }
+
+    @Test
+    void put_replacesAtomically_andLeavesNoTempFiles() throws IOException {
+        byte[] a = new byte[1 << 20];
+        byte[] b = new byte[1 << 20];
+        Arrays.fill(a, (byte) 'a');
+        Arrays.fill(b, (byte) 'b');
+        data.put("1", 0, "5", a);
+        data.put("1", 0, "5", b);
+        assertThat((byte[]) data.get("1", 0, "5").get("data")).isEqualTo(b);
+        try (Stream<Path> files = Files.list(server.replicaPath(1, 0, 5).getParent())) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("0000000000.0000000000000005");
+        }
+    }
+
+    @Test
+    void unfinishedTempFile_isNeverServed_andIsSweptAtStart() throws IOException {
+        data.put("2", 0, "9", "good".getBytes());
+        Path torn = server.replicaPath(2, 0, 10).resolveSibling("0000000000.000000000000000a.deadbeef.tmp");
+        Files.writeString(torn, "half a replica");
+        assertThat(data.get("2", 0, "10").get("found")).isEqualTo(false);
+        server.close();
+        server = DataServer.start(dir, InetAddress.getLoopbackAddress(), 0);
+        data = client(server.port());
+        assertThat(Files.exists(torn)).isFalse();
+        assertThat((byte[]) data.get("2", 0, "9").get("data")).isEqualTo("good".getBytes());
+    }
+
+    @Test
+    void prune_deletesOnlyOlderVersions_andDeleteOnlyTheOneNamed() {
+        for (String v : List.of("3", "5", "8")) {
+            data.put("4", 1, v, v.getBytes());
+        }
+        assertThat(data.prune("4", 1, "8")).isEqualTo(2);
+        assertThat(data.get("4", 1, "8").get("found")).isEqualTo(true);
+        data.put("4", 1, "9", "9".getBytes());
+        assertThat(data.delete("4", 1, "9")).isEqualTo(1);
+        assertThat(data.get("4", 1, "8").get("found")).isEqualTo(true);
+        assertThat(data.deleteInode("4")).isEqualTo(1);
+        assertThat(data.get("4", 1, "8").get("found")).isEqualTo(false);
+    }
+
+    @Test
+    void list_pagesThroughEveryReplicaInOrder() {
+        for (int ino = 1; ino <= 3; ino++) {
+            for (int idx = 0; idx < 3; idx++) {
+                data.put(String.valueOf(ino), idx, "1", new byte[idx]);
+            }
+        }
+        Object[] first = data.list(Map.of(), 4);
+        assertThat(first).hasSize(4);
+        ReplicaInfo last = ReplicaInfo.fromWire(first[3]);
+        assertThat(last).isEqualTo(new ReplicaInfo(2, 0, 1, 0));
+        Object[] rest = data.list(Map.of("ino", "2", "index", 0, "version", "1"), 100);
+        assertThat(rest).hasSize(5);
+        assertThat(ReplicaInfo.fromWire(rest[4])).isEqualTo(new ReplicaInfo(3, 2, 1, 2));
+    }
+
+    @Test
+    void kill9_thenRestart_keepsEveryAcknowledgedReplica() throws Exception {
+        Path store = dir.resolve("proc");
+        int port;
+        try (ServerProcess p = ServerProcess.start(DataServerMain.class, dir.resolve("p1.log"), "0",
+                "--data-dir", store.toString())) {
+            port = p.port();
+            for (int i = 0; i < 20; i++) {
+                client(port).put("9", i, "1", ("replica " + i).getBytes());
+            }
+            p.kill9();
+        }
+        try (ServerProcess p = ServerProcess.start(DataServerMain.class, dir.resolve("p2.log"), String.valueOf(port),
+                "--data-dir", store.toString())) {
+            for (int i = 0; i < 20; i++) {
+                assertThat((byte[]) client(p.port()).get("9", i, "1").get("data")).isEqualTo(("replica " + i).getBytes());
+            }
+        }
+    }
+}

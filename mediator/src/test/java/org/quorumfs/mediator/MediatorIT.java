@@ -1,0 +1,180 @@
+package org.quorumfs.mediator;
+
+import com.google.common.collect.Range;
+import com.google.common.collect.RangeSet;
+import com.google.common.collect.TreeRangeSet;
+import com.google.common.net.HostAndPort;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.quorumfs.common.protocol.BlockRecord;
+import org.quorumfs.common.protocol.ErrorCode;
+import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.mediator.testing.MiniCluster;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** File data through the mediator: blocks, holes, truncation, concurrent writers, hung servers. */
+class MediatorIT {
+    private static final int BLOCK = 4096;
+
+    @TempDir
+    Path dir;
+    private MiniCluster cluster;
+    private Mediator mediator;
+
+    @BeforeEach
+    void start() throws IOException {
+        cluster = MiniCluster.start(dir, 4, BLOCK);
+        mediator = cluster.mediator(2, 2);
+    }
+
+    @AfterEach
+    void stop() {
+        cluster.close();
+    }
+
+    private long newFile(String name) {
+        return mediator.create(MetaService.ROOT, name, 0644, 0, 0).ino();
+    }
+
+    private static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    @Test
+    void multiBlockWrites_atUnalignedOffsets_readBackExactly() {
+        long ino = newFile("f");
+        byte[] model = new byte[5 * BLOCK + 123];
+        byte[] first = random(model.length, 1);
+        mediator.write(ino, 0, first);
+        System.arraycopy(first, 0, model, 0, first.length);
+        byte[] patch = random(BLOCK + 500, 2);
+        mediator.write(ino, BLOCK - 250, patch);
+        System.arraycopy(patch, 0, model, BLOCK - 250, patch.length);
+
+        assertThat(mediator.read(ino, 0, model.length + 100)).isEqualTo(model);
+        assertThat(mediator.read(ino, 3 * BLOCK + 7, 10)).isEqualTo(Arrays.copyOfRange(model, 3 * BLOCK + 7, 3 * BLOCK + 17));
+        assertThat(mediator.getattr(ino).size()).isEqualTo(model.length);
+    }
+
+    @Test
+    void writePastTheEnd_leavesAHoleThatReadsAsZeros() {
+        long ino = newFile("sparse");
+        mediator.write(ino, 10L * BLOCK + 5, "tail".getBytes());
+        byte[] all = mediator.read(ino, 0, 11 * BLOCK);
+        assertThat(all).hasSize(10 * BLOCK + 9);
+        assertThat(Arrays.copyOf(all, 10 * BLOCK + 5)).containsOnly(0);
+        assertThat(mediator.blocks(ino, 0, 100)).hasSize(1);
+    }
+
+    @Test
+    void truncate_shrinkThenGrow_showsZerosNotOldBytes() {
+        long ino = newFile("t");
+        mediator.write(ino, 0, random(3 * BLOCK, 3));
+        mediator.truncate(ino, BLOCK + 10);
+        assertThat(mediator.getattr(ino).size()).isEqualTo(BLOCK + 10);
+        mediator.truncate(ino, 3 * BLOCK);
+        byte[] after = mediator.read(ino, 0, 3 * BLOCK);
+        assertThat(Arrays.copyOfRange(after, BLOCK + 10, 3 * BLOCK)).containsOnly(0);
+        assertThat(mediator.blocks(ino, 0, 10)).hasSize(2);
+    }
+
+    @Test
+    void truncate_pastTheLargestFile_isFileTooLarge() {
+        long ino = newFile("huge");
+        assertThatThrownBy(() -> mediator.truncate(ino, mediator.maxFileSize() + 1))
+                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.FILE_TOO_LARGE));
+        assertThatThrownBy(() -> mediator.write(ino, -1, new byte[1]))
+                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+    }
+
+    @Test
+    void twoWriters_onDisjointRangesOfOneBlock_bothSurvive() throws Exception {
+        long ino = newFile("shared");
+        mediator.write(ino, 0, new byte[BLOCK]);
+        Mediator other = cluster.mediator(2, 2);
+        List<CompletableFuture<Void>> writers = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            Mediator m = w == 0 ? mediator : other;
+            int base = w * (BLOCK / 2);
+            writers.add(CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < 20; i++) {
+                    byte[] buf = new byte[BLOCK];
+                    Arrays.fill(buf, base + i * 10, base + i * 10 + 10, (byte) (base == 0 ? 'A' : 'B'));
+                    RangeSet<Integer> dirty = TreeRangeSet.create();
+                    dirty.add(Range.closedOpen(base + i * 10, base + i * 10 + 10));
+                    m.writeBlock(ino, 0, buf, dirty);
+                }
+            }));
+        }
+        CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get();
+        byte[] block = mediator.read(ino, 0, BLOCK);
+        assertThat(Arrays.copyOfRange(block, 0, 200)).containsOnly('A');
+        assertThat(Arrays.copyOfRange(block, BLOCK / 2, BLOCK / 2 + 200)).containsOnly('B');
+    }
+
+    @Test
+    void overwrite_prunesTheOldVersion_andUnlinkDeletesTheReplicas() throws Exception {
+        long ino = newFile("gc");
+        mediator.write(ino, 0, "one".getBytes());
+        BlockRecord v1 = mediator.blocks(ino, 0, 1).get(0).block();
+        mediator.write(ino, 0, "two".getBytes());
+        Path old = cluster.replica(0, ino, 0, v1.version());
+        awaitGone(old);
+        mediator.unlink(MetaService.ROOT, "gc");
+        awaitGone(old.getParent());
+    }
+
+    private static void awaitGone(Path p) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (Files.exists(p) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(p).doesNotExist();
+    }
+
+    @Test
+    void hungServer_readsAndWritesFinishThroughTheOthers_withinTheTimeout() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            List<HostAndPort> data = new ArrayList<>(cluster.dataEndpoints().subList(0, 3));
+            data.add(0, HostAndPort.fromParts("127.0.0.1", silent.getLocalPort()));
+            MediatorConfig c = cluster.config(2, 2);
+            Mediator m = cluster.mediator(new MediatorConfig(c.meta(), data, 2, 2, c.attempts(), c.retryPause(),
+                    c.timeouts(), c.downBackoff(), c.writeGrace(), false, false));
+            long ino = m.create(MetaService.ROOT, "h", 0644, 0, 0).ino();
+            long start = System.nanoTime();
+            m.write(ino, 0, "through the others".getBytes());
+            assertThat(new String(m.read(ino, 0, 100))).isEqualTo("through the others");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(6));
+            assertThat(mediator.blocks(ino, 0, 1).get(0).missed())
+                    .containsExactly(HostAndPort.fromParts("127.0.0.1", silent.getLocalPort()).toString());
+        }
+    }
+
+    @Test
+    void readdir_returnsEveryEntryAcrossPages() {
+        long d = mediator.mkdir(MetaService.ROOT, "many", 0755, 0, 0).ino();
+        for (int i = 0; i < 2100; i++) {
+            mediator.create(d, String.format("f%05d", i), 0644, 0, 0);
+        }
+        assertThat(mediator.readdir(d)).hasSize(2100);
+    }
+}

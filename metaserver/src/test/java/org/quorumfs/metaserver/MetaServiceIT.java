@@ -1,0 +1,288 @@
+package org.quorumfs.metaserver;
+
+import com.google.common.net.HostAndPort;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.quorumfs.common.protocol.AttributeChanges;
+import org.quorumfs.common.protocol.Attributes;
+import org.quorumfs.common.protocol.BlockCommit;
+import org.quorumfs.common.protocol.BlockRecord;
+import org.quorumfs.common.protocol.BlockStatus;
+import org.quorumfs.common.protocol.DirEntry;
+import org.quorumfs.common.protocol.ErrorCode;
+import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.Md5;
+import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.Wire;
+import org.quorumfs.common.rpc.RpcClient;
+import org.quorumfs.common.rpc.RpcTimeouts;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Namespace and block-table semantics of a real meta-server, over XML-RPC. */
+class MetaServiceIT {
+    private static final String ROOT = Wire.ofLong(MetaService.ROOT);
+
+    @TempDir
+    Path dir;
+    private MetaServer server;
+    private MetaService meta;
+
+    @BeforeEach
+    void start() throws IOException {
+        server = MetaServer.start(dir, InetAddress.getLoopbackAddress(), 0, 4096);
+        meta = new RpcClient(HostAndPort.fromParts("127.0.0.1", server.port()), RpcTimeouts.DEFAULT).proxy(MetaService.class);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private static void assertCode(ErrorCode code, ThrowingCallable call) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(FsException.class, e -> assertThat(e.code()).isEqualTo(code));
+    }
+
+    private Attributes mkdir(String parent, String name) {
+        return Attributes.fromWire(meta.mkdir(parent, name, 0755, 0, 0));
+    }
+
+    private Attributes create(String parent, String name) {
+        return Attributes.fromWire(meta.create(parent, name, 0644, 1000, 1000));
+    }
+
+    private static String id(Attributes a) {
+        return Wire.ofLong(a.ino());
+    }
+
+    private List<String> names(String dirIno) {
+        List<String> out = new ArrayList<>();
+        for (Object o : meta.readdir(dirIno, "", 10_000)) {
+            out.add(DirEntry.fromWire(o).name());
+        }
+        return out;
+    }
+
+    @Test
+    void create_isExclusive_andLookupFindsIt() {
+        Attributes f = create(ROOT, "file1");
+        assertThat(f.mode()).isEqualTo(0100644);
+        assertThat(f.nlink()).isEqualTo(1);
+        assertThat(f.uid()).isEqualTo(1000);
+        assertThat(Attributes.fromWire(meta.lookup(ROOT, "file1")).ino()).isEqualTo(f.ino());
+        assertCode(ErrorCode.EXISTS, () -> create(ROOT, "file1"));
+        assertCode(ErrorCode.NOT_FOUND, () -> meta.lookup(ROOT, "nope"));
+    }
+
+    @Test
+    void mkdir_countsLinks_andRmdirRefusesNonEmpty() {
+        Attributes d = mkdir(ROOT, "d");
+        mkdir(id(d), "sub");
+        assertThat(Attributes.fromWire(meta.getattr(id(d))).nlink()).isEqualTo(3);
+        assertThat(Attributes.fromWire(meta.getattr(ROOT)).nlink()).isEqualTo(3);
+        assertCode(ErrorCode.NOT_EMPTY, () -> meta.rmdir(ROOT, "d"));
+        assertCode(ErrorCode.IS_DIRECTORY, () -> meta.unlink(ROOT, "d"));
+        meta.rmdir(id(d), "sub");
+        meta.rmdir(ROOT, "d");
+        assertThat(Attributes.fromWire(meta.getattr(ROOT)).nlink()).isEqualTo(2);
+        assertCode(ErrorCode.NOT_FOUND, () -> meta.getattr(id(d)));
+    }
+
+    @Test
+    void rmdir_ofAFile_isNotDirectory_andLookupUnderAFile_isNotDirectory() {
+        Attributes f = create(ROOT, "f");
+        assertCode(ErrorCode.NOT_DIRECTORY, () -> meta.rmdir(ROOT, "f"));
+        assertCode(ErrorCode.NOT_DIRECTORY, () -> meta.lookup(id(f), "x"));
+        assertCode(ErrorCode.NOT_DIRECTORY, () -> create(id(f), "x"));
+    }
+
+    @Test
+    void rename_withinAndAcrossDirectories_keepsTheInode() {
+        Attributes a = mkdir(ROOT, "a");
+        Attributes b = mkdir(ROOT, "b");
+        Attributes f = create(id(a), "f");
+        meta.rename(id(a), "f", id(a), "g");
+        assertThat(names(id(a))).containsExactly("g");
+        meta.rename(id(a), "g", id(b), "h");
+        assertThat(names(id(a))).isEmpty();
+        assertThat(Attributes.fromWire(meta.lookup(id(b), "h")).ino()).isEqualTo(f.ino());
+        Attributes sub = mkdir(id(a), "sub");
+        meta.rename(id(a), "sub", id(b), "sub");
+        assertThat(Attributes.fromWire(meta.getattr(id(a))).nlink()).isEqualTo(2);
+        assertThat(Attributes.fromWire(meta.getattr(id(b))).nlink()).isEqualTo(3);
+        assertThat(Attributes.fromWire(meta.lookup(id(b), "sub")).ino()).isEqualTo(sub.ino());
+    }
+
+    @Test
+    void rename_overAFile_replacesIt_andReportsTheFreedInode() {
+        Attributes x = create(ROOT, "x");
+        Attributes y = create(ROOT, "y");
+        assertThat(meta.rename(ROOT, "x", ROOT, "y")).isEqualTo(id(y));
+        assertThat(Attributes.fromWire(meta.lookup(ROOT, "y")).ino()).isEqualTo(x.ino());
+        assertCode(ErrorCode.NOT_FOUND, () -> meta.getattr(id(y)));
+    }
+
+    @Test
+    void rename_refusesNonEmptyDirectory_mismatchedKinds_andMovingIntoItself() {
+        Attributes d = mkdir(ROOT, "d");
+        Attributes e = mkdir(ROOT, "e");
+        create(id(e), "inside");
+        create(ROOT, "file");
+        assertCode(ErrorCode.NOT_EMPTY, () -> meta.rename(ROOT, "d", ROOT, "e"));
+        assertCode(ErrorCode.NOT_DIRECTORY, () -> meta.rename(ROOT, "d", ROOT, "file"));
+        assertCode(ErrorCode.IS_DIRECTORY, () -> meta.rename(ROOT, "file", ROOT, "d"));
+        Attributes deep = mkdir(id(d), "deep");
+        assertCode(ErrorCode.INVALID_MOVE, () -> meta.rename(ROOT, "d", id(deep), "loop"));
+        assertCode(ErrorCode.INVALID_MOVE, () -> meta.rename(ROOT, "d", id(d), "self"));
+        meta.rename(ROOT, "d", ROOT, "empty-target-ok");
+        mkdir(ROOT, "empty");
+        meta.rename(ROOT, "empty-target-ok", ROOT, "empty");
+        assertThat(names(ROOT)).containsExactly("e", "empty", "file");
+    }
+
+    @Test
+    void hardLinks_countLinks_andTheLastUnlinkFreesTheInode() {
+        Attributes f = create(ROOT, "f");
+        Attributes d = mkdir(ROOT, "d");
+        assertThat(Attributes.fromWire(meta.link(id(f), id(d), "f2")).nlink()).isEqualTo(2);
+        assertCode(ErrorCode.NOT_PERMITTED, () -> meta.link(id(d), ROOT, "dirlink"));
+        assertCode(ErrorCode.EXISTS, () -> meta.link(id(f), ROOT, "d"));
+        assertThat(meta.unlink(ROOT, "f")).isEqualTo("0");
+        assertThat(Attributes.fromWire(meta.getattr(id(f))).nlink()).isEqualTo(1);
+        assertThat(meta.unlink(id(d), "f2")).isEqualTo(id(f));
+    }
+
+    @Test
+    void symlink_keepsItsTarget() {
+        Attributes l = Attributes.fromWire(meta.symlink(ROOT, "link", "../some/where", 0, 0));
+        assertThat(l.mode() & 0170000).isEqualTo(0120000);
+        assertThat(l.size()).isEqualTo("../some/where".length());
+        assertThat(meta.readlink(id(l))).isEqualTo("../some/where");
+        Attributes f = create(ROOT, "f");
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.readlink(id(f)));
+    }
+
+    @Test
+    void setattr_changesPermissionsOwnerAndTimes_butNeverTheType() {
+        Attributes f = create(ROOT, "f");
+        Attributes a = Attributes.fromWire(meta.setattr(id(f), AttributeChanges.none().withMode(0170600)
+                .withOwner(7, 8).withTimes(java.util.OptionalLong.of(5_000_000_000L),
+                        java.util.OptionalLong.of(6_000_000_000L)).toWire()));
+        assertThat(a.mode()).isEqualTo(0100600);
+        assertThat(a.uid()).isEqualTo(7);
+        assertThat(a.gid()).isEqualTo(8);
+        assertThat(a.atimeNs()).isEqualTo(5_000_000_000L);
+        assertThat(a.mtimeNs()).isEqualTo(6_000_000_000L);
+    }
+
+    @Test
+    void readdir_pagesInNameOrder() {
+        Attributes d = mkdir(ROOT, "big");
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 2_500; i++) {
+            String name = "entry-" + i;
+            create(id(d), name);
+            expected.add(name);
+        }
+        Collections.sort(expected);
+        List<String> seen = new ArrayList<>();
+        String after = "";
+        while (true) {
+            Object[] page = meta.readdir(id(d), after, 1000);
+            for (Object o : page) {
+                seen.add(DirEntry.fromWire(o).name());
+            }
+            if (page.length < 1000) {
+                break;
+            }
+            after = seen.get(seen.size() - 1);
+        }
+        assertThat(seen).isEqualTo(expected);
+    }
+
+    @Test
+    void hostileArguments_areRefusedCleanly_andChangeNothing() {
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.getattr("../../etc/passwd"));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.getattr("-1"));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.getattr("99999999999999999999999"));
+        assertCode(ErrorCode.NAME_TOO_LONG, () -> create(ROOT, "x".repeat(256)));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> create(ROOT, "a/b"));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> create(ROOT, ".."));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.readdir(ROOT, "", 1_000_000));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.commitBlock(ROOT, Map.of("index", "zero")));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.allocateVersions(-5));
+        assertThat(names(ROOT)).isEmpty();
+        create(ROOT, "x".repeat(255)); // the longest legal name is fine
+    }
+
+    private BlockCommit commit(int index, long version, long expected, String content) {
+        return new BlockCommit(new BlockRecord(index, version, content.length(), Md5.hex(content.getBytes())),
+                expected, List.of());
+    }
+
+    @Test
+    void commitBlock_isCompareAndSet_soOnlyOneOfTwoWritersWins() {
+        Attributes f = create(ROOT, "f");
+        long v = Wire.toLong(meta.allocateVersions(3), "v");
+        meta.commitBlock(id(f), commit(0, v, 0, "first").toWire());
+        meta.commitBlock(id(f), commit(0, v + 1, v, "second").toWire());
+        assertCode(ErrorCode.VERSION_CONFLICT, () -> meta.commitBlock(id(f), commit(0, v + 2, v, "loser").toWire()));
+        BlockStatus b = BlockStatus.fromWire(meta.blocks(id(f), 0, 1)[0]);
+        assertThat(b.block().version()).isEqualTo(v + 1);
+        assertThat(Attributes.fromWire(meta.getattr(id(f))).size()).isEqualTo("second".length());
+    }
+
+    @Test
+    void commitBlock_refusesVersionsNeverAllocated() {
+        Attributes f = create(ROOT, "f");
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.commitBlock(id(f), commit(0, 1L << 40, 0, "x").toWire()));
+    }
+
+    @Test
+    void commitBlock_recordsMissedServers_andANewVersionReplacesThem() {
+        Attributes f = create(ROOT, "f");
+        long v = Wire.toLong(meta.allocateVersions(2), "v");
+        BlockRecord b = new BlockRecord(0, v, 1, Md5.hex("a".getBytes()));
+        meta.commitBlock(id(f), new BlockCommit(b, 0, List.of("127.0.0.1:9")).toWire());
+        assertThat(BlockStatus.fromWire(meta.blocks(id(f), 0, 1)[0]).missed()).containsExactly("127.0.0.1:9");
+        assertThat(meta.missedReplicas(10)).hasSize(1);
+        meta.commitBlock(id(f), commit(0, v + 1, v, "b").toWire());
+        assertThat(BlockStatus.fromWire(meta.blocks(id(f), 0, 1)[0]).missed()).isEmpty();
+    }
+
+    @Test
+    void truncate_dropsBlocksPastTheEnd_andDemandsTheStraddlingBlockCut() {
+        Attributes f = create(ROOT, "f");
+        long v = Wire.toLong(meta.allocateVersions(4), "v");
+        String full = "x".repeat(4096);
+        meta.commitBlock(id(f), commit(0, v, 0, full).toWire());
+        meta.commitBlock(id(f), commit(1, v + 1, 0, full).toWire());
+        assertThat(Attributes.fromWire(meta.getattr(id(f))).size()).isEqualTo(8192);
+        assertCode(ErrorCode.VERSION_CONFLICT, () -> meta.truncate(id(f), "100", Map.of()));
+        Map<String, Object> r = meta.truncate(id(f), "100", commit(0, v + 2, v, "x".repeat(100)).toWire());
+        assertThat(Attributes.fromWire(r.get("attributes")).size()).isEqualTo(100);
+        assertThat((Object[]) r.get("dropped")).hasSize(1);
+        assertThat(meta.blocks(id(f), 0, 10)).hasSize(1);
+        Map<String, Object> grown = meta.truncate(id(f), "1000000", Map.of());
+        assertThat(Attributes.fromWire(grown.get("attributes")).size()).isEqualTo(1_000_000);
+    }
+
+    @Test
+    void versions_areUniqueAcrossCalls() {
+        long a = Wire.toLong(meta.allocateVersions(10), "a");
+        long b = Wire.toLong(meta.allocateVersions(10), "b");
+        assertThat(b).isGreaterThanOrEqualTo(a + 10);
+    }
+}
