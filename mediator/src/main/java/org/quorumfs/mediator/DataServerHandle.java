@@ -45,6 +45,18 @@ final class DataServerHandle {
         return System.nanoTime() - downUntilNanos < 0;
     }
 
+    /** One cheap ping, no retries; returns whether it answered, and marks it down if not. */
+    boolean probe() {
+        try {
+            rpc.ping();
+            downUntilNanos = System.nanoTime();
+            return true;
+        } catch (FsException e) {
+            downUntilNanos = System.nanoTime() + backoff.toNanos();
+            return false;
+        }
+    }
+
     /**
      * Runs {@code op} against this server. Errors the server answered with are thrown as they are;
      * when it cannot be reached the result is {@link ErrorCode#UNAVAILABLE}.

@@ -24,6 +24,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -37,6 +39,8 @@ public final class Mediator implements AutoCloseable {
     /** Tries of a read-modify-write whose compare-and-set keeps losing to other writers. */
     private static final int CAS_TRIES = 20;
     private static final int PAGE = 1000;
+    /** How often {@link #writeQuorumReachable} may ping the data servers. */
+    private static final long PROBE_INTERVAL_NANOS = 1_000_000_000L;
 
     private final MediatorConfig config;
     private final MetaService meta;
@@ -46,6 +50,7 @@ public final class Mediator implements AutoCloseable {
     private final MediatorStats stats = new MediatorStats();
     private final int blockSize;
     private final long maxFileSize;
+    private volatile long lastProbeNanos = System.nanoTime() - PROBE_INTERVAL_NANOS - 1;
 
     private Mediator(MediatorConfig config, MetaService meta, int blockSize) {
         this.config = config;
@@ -85,6 +90,32 @@ public final class Mediator implements AutoCloseable {
 
     public MediatorStats stats() {
         return stats;
+    }
+
+    /**
+     * Whether at least Qw data servers are not known to be down. A client that buffers writes asks
+     * this before accepting data, so that a write which cannot reach its quorum fails at write(2),
+     * not only at close(2), whose errors many programs (a shell's {@code echo >}) ignore.
+     */
+    public boolean writeQuorumReachable() {
+        long now = System.nanoTime();
+        if (now - lastProbeNanos > PROBE_INTERVAL_NANOS) {
+            lastProbeNanos = now;
+            List<Future<Boolean>> pings = new ArrayList<>();
+            for (DataServerHandle s : replicas.servers()) {
+                pings.add(replicas.submitRaw(s::probe));
+            }
+            for (Future<Boolean> f : pings) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    log.debug("probe failed", e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        return replicas.servers().stream().filter(s -> !s.believedDown()).count() >= config.qw();
     }
 
     // ---- namespace ----

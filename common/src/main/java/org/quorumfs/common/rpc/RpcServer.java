@@ -130,7 +130,13 @@ public final class RpcServer implements AutoCloseable {
             ServerSocket socket = new ServerSocket();
             // A restarted server must get its port back while old connections sit in TIME_WAIT.
             socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(addr, port), backlog);
+            try {
+                socket.bind(new InetSocketAddress(addr, port), backlog);
+            } catch (java.net.BindException e) {
+                socket.close();
+                // Not a BindException: the library would retry it ten times, a second apart.
+                throw new PortInUseException(port, e);
+            }
             return socket;
         }
 

@@ -1,5 +1,7 @@
 package org.quorumfs.common.server;
 
+import org.quorumfs.common.rpc.PortInUseException;
+
 import java.io.IOException;
 import java.net.BindException;
 import java.util.concurrent.CountDownLatch;
@@ -27,8 +29,8 @@ public final class ServerRunner {
         EmbeddedServer server;
         try {
             server = starter.start();
-        } catch (BindException e) {
-            System.err.println(what + ": port " + port + " is already in use (" + e.getMessage() + ")");
+        } catch (PortInUseException | BindException e) {
+            System.err.println(what + ": port " + port + " is already in use");
             return EXIT_PORT_IN_USE;
         } catch (IOException | RuntimeException e) {
             System.err.println(what + ": cannot start: " + e.getMessage());

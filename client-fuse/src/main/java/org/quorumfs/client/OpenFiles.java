@@ -1,0 +1,79 @@
+package org.quorumfs.client;
+
+import org.quorumfs.common.protocol.ErrorCode;
+import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.mediator.Mediator;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** File handles: numbers handed to the kernel, each naming the {@link OpenFile} of one inode. */
+final class OpenFiles {
+    private final Mediator mediator;
+    private final AtomicLong nextHandle = new AtomicLong(1);
+    private final Map<Long, OpenFile> byHandle = new ConcurrentHashMap<>();
+    private final Map<Long, OpenFile> byInode = new HashMap<>();
+
+    OpenFiles(Mediator mediator) {
+        this.mediator = mediator;
+    }
+
+    /** A new handle on inode {@code ino} whose committed size is {@code size}. */
+    long open(long ino, long size) {
+        OpenFile file;
+        synchronized (byInode) {
+            file = byInode.computeIfAbsent(ino, i -> new OpenFile(i, size, mediator));
+            file.retain();
+        }
+        long handle = nextHandle.getAndIncrement();
+        byHandle.put(handle, file);
+        return handle;
+    }
+
+    OpenFile get(long handle) {
+        OpenFile f = byHandle.get(handle);
+        if (f == null) {
+            throw new FsException(ErrorCode.INVALID_ARGUMENT, "unknown file handle " + handle);
+        }
+        return f;
+    }
+
+    /** The open file of an inode, if this mount has one. */
+    Optional<OpenFile> ofInode(long ino) {
+        synchronized (byInode) {
+            return Optional.ofNullable(byInode.get(ino));
+        }
+    }
+
+    /** Drops a handle; the last handle of a file writes out what is still dirty. */
+    void release(long handle) {
+        OpenFile f = byHandle.remove(handle);
+        if (f == null) {
+            return;
+        }
+        boolean last;
+        synchronized (byInode) {
+            last = f.release();
+        }
+        if (!last) {
+            return;
+        }
+        try {
+            f.flush();
+        } finally {
+            synchronized (byInode) {
+                if (f.idle()) {
+                    byInode.remove(f.ino(), f);
+                }
+            }
+        }
+    }
+
+    /** Writes out every open file (at unmount). */
+    void flushAll() {
+        byHandle.values().stream().distinct().forEach(OpenFile::flush);
+    }
+}

@@ -1,0 +1,399 @@
+package org.quorumfs.client;
+
+import jnr.constants.platform.Errno;
+import jnr.ffi.Pointer;
+import jnr.ffi.types.mode_t;
+import jnr.ffi.types.off_t;
+import jnr.ffi.types.size_t;
+import org.quorumfs.common.protocol.AttributeChanges;
+import org.quorumfs.common.protocol.Attributes;
+import org.quorumfs.common.protocol.DirEntry;
+import org.quorumfs.common.protocol.FileType;
+import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.Limits;
+import org.quorumfs.mediator.Mediator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.FuseFillDir;
+import ru.serce.jnrfuse.FuseStubFS;
+import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.Statvfs;
+import ru.serce.jnrfuse.struct.Timespec;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.OptionalLong;
+import java.util.function.IntSupplier;
+
+/**
+ * The FUSE face of QuorumFS: each callback resolves paths, calls the mediator and returns 0, a
+ * byte count or a negative errno. Every callback is a guarded boundary: an exception thrown out of
+ * one would be swallowed by the native layer and hand the kernel garbage, so {@link #guard} turns
+ * QuorumFS errors into their errno and anything unexpected into a logged EIO.
+ */
+final class QuorumFuse extends FuseStubFS {
+    private static final Logger log = LoggerFactory.getLogger(QuorumFuse.class);
+    /** O_EXCL on Linux. */
+    private static final int O_EXCL = 0200;
+    private static final int O_ACCMODE = 03;
+    private static final long UTIME_NOW = (1L << 30) - 1;
+    private static final long UTIME_OMIT = (1L << 30) - 2;
+    private static final long UNCHANGED_ID = 0xFFFFFFFFL;
+
+    private final Mediator mediator;
+    private final PathResolver paths;
+    private final OpenFiles files;
+
+    QuorumFuse(Mediator mediator, Duration entryTtl) {
+        this.mediator = mediator;
+        this.paths = new PathResolver(mediator, entryTtl);
+        this.files = new OpenFiles(mediator);
+    }
+
+    private static int guard(String op, String path, IntSupplier body) {
+        try {
+            return body.getAsInt();
+        } catch (FsException e) {
+            if (e.code() == org.quorumfs.common.protocol.ErrorCode.IO
+                    || e.code() == org.quorumfs.common.protocol.ErrorCode.INTERNAL) {
+                log.warn("{} {}: {}", op, path, e.getMessage());
+            } else {
+                log.debug("{} {}: {}", op, path, e.getMessage());
+            }
+            return ErrnoTable.negative(e.code());
+        } catch (Throwable t) {
+            log.error("{} {} failed unexpectedly", op, path, t);
+            return ErrnoTable.negative(Errno.EIO);
+        }
+    }
+
+    private int uid() {
+        return (int) getContext().uid.get();
+    }
+
+    private int gid() {
+        return (int) getContext().gid.get();
+    }
+
+    private void fill(FileStat stat, Attributes a) {
+        long size = a.size();
+        if (!a.isDirectory()) {
+            size = Math.max(size, files.ofInode(a.ino()).map(OpenFile::size).orElse(0L));
+        }
+        stat.st_ino.set(a.ino());
+        stat.st_mode.set(a.mode());
+        stat.st_nlink.set(a.nlink());
+        stat.st_uid.set(a.uid());
+        stat.st_gid.set(a.gid());
+        stat.st_size.set(size);
+        stat.st_blksize.set(mediator.blockSize());
+        stat.st_blocks.set((size + 511) / 512);
+        stat.st_atim.tv_sec.set(a.atimeNs() / 1_000_000_000L);
+        stat.st_atim.tv_nsec.set(a.atimeNs() % 1_000_000_000L);
+        stat.st_mtim.tv_sec.set(a.mtimeNs() / 1_000_000_000L);
+        stat.st_mtim.tv_nsec.set(a.mtimeNs() % 1_000_000_000L);
+        stat.st_ctim.tv_sec.set(a.ctimeNs() / 1_000_000_000L);
+        stat.st_ctim.tv_nsec.set(a.ctimeNs() % 1_000_000_000L);
+    }
+
+    @Override
+    public int getattr(String path, FileStat stat) {
+        return guard("getattr", path, () -> {
+            fill(stat, paths.attributes(path));
+            return 0;
+        });
+    }
+
+    @Override
+    public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
+        return guard("fgetattr", path, () -> {
+            fill(stat, mediator.getattr(files.get(fi.fh.get()).ino()));
+            return 0;
+        });
+    }
+
+    @Override
+    public int readlink(String path, Pointer buf, @size_t long size) {
+        return guard("readlink", path, () -> {
+            byte[] target = mediator.readlink(paths.inode(path)).getBytes(StandardCharsets.UTF_8);
+            int n = (int) Math.min(target.length, size - 1);
+            buf.put(0, target, 0, n);
+            buf.putByte(n, (byte) 0);
+            return 0;
+        });
+    }
+
+    @Override
+    public int mknod(String path, @mode_t long mode, long rdev) {
+        return guard("mknod", path, () -> {
+            int type = (int) mode & FileType.TYPE_MASK;
+            if (type != 0 && type != FileType.REGULAR.bits()) {
+                return ErrnoTable.negative(Errno.EPERM); // only regular files live here
+            }
+            PathResolver.Entry e = paths.entry(path);
+            mediator.create(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
+            return 0;
+        });
+    }
+
+    @Override
+    public int create(String path, @mode_t long mode, FuseFileInfo fi) {
+        return guard("create", path, () -> {
+            PathResolver.Entry e = paths.entry(path);
+            Attributes a;
+            try {
+                a = mediator.create(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
+            } catch (FsException ex) {
+                // Another mount created it since the kernel looked: without O_EXCL, open it.
+                if (ex.code() != org.quorumfs.common.protocol.ErrorCode.EXISTS || (fi.flags.get() & O_EXCL) != 0) {
+                    throw ex;
+                }
+                a = mediator.lookup(e.parent(), e.name());
+            }
+            fi.fh.set(files.open(a.ino(), a.size()));
+            return 0;
+        });
+    }
+
+    @Override
+    public int open(String path, FuseFileInfo fi) {
+        return guard("open", path, () -> {
+            Attributes a = paths.attributes(path);
+            if (a.isDirectory()) {
+                return ErrnoTable.negative(Errno.EISDIR);
+            }
+            fi.fh.set(files.open(a.ino(), a.size()));
+            return 0;
+        });
+    }
+
+    @Override
+    public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        return guard("read", path, () -> files.get(fi.fh.get()).read(offset, buf, (int) size));
+    }
+
+    @Override
+    public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        return guard("write", path, () -> {
+            if ((fi.flags.get() & O_ACCMODE) == 0) {
+                return ErrnoTable.negative(Errno.EBADF);
+            }
+            return files.get(fi.fh.get()).write(offset, buf, (int) size);
+        });
+    }
+
+    @Override
+    public int flush(String path, FuseFileInfo fi) {
+        return guard("flush", path, () -> {
+            files.get(fi.fh.get()).flush();
+            return 0;
+        });
+    }
+
+    @Override
+    public int fsync(String path, int isdatasync, FuseFileInfo fi) {
+        return flush(path, fi);
+    }
+
+    @Override
+    public int release(String path, FuseFileInfo fi) {
+        return guard("release", path, () -> {
+            files.release(fi.fh.get());
+            return 0;
+        });
+    }
+
+    @Override
+    public int truncate(String path, @off_t long size) {
+        return guard("truncate", path, () -> {
+            Attributes a = paths.attributes(path);
+            if (a.isDirectory()) {
+                return ErrnoTable.negative(Errno.EISDIR);
+            }
+            var open = files.ofInode(a.ino());
+            if (open.isPresent()) {
+                open.get().truncate(size);
+            } else {
+                mediator.truncate(a.ino(), size);
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
+        return guard("ftruncate", path, () -> {
+            files.get(fi.fh.get()).truncate(size);
+            return 0;
+        });
+    }
+
+    @Override
+    public int mkdir(String path, @mode_t long mode) {
+        return guard("mkdir", path, () -> {
+            PathResolver.Entry e = paths.entry(path);
+            Attributes a = mediator.mkdir(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
+            paths.rememberDirectory(path, a.ino());
+            return 0;
+        });
+    }
+
+    @Override
+    public int unlink(String path) {
+        return guard("unlink", path, () -> {
+            PathResolver.Entry e = paths.entry(path);
+            mediator.unlink(e.parent(), e.name());
+            return 0;
+        });
+    }
+
+    @Override
+    public int rmdir(String path) {
+        return guard("rmdir", path, () -> {
+            PathResolver.Entry e = paths.entry(path);
+            mediator.rmdir(e.parent(), e.name());
+            paths.forget(path);
+            return 0;
+        });
+    }
+
+    @Override
+    public int symlink(String target, String linkPath) {
+        return guard("symlink", linkPath, () -> {
+            PathResolver.Entry e = paths.entry(linkPath);
+            mediator.symlink(e.parent(), e.name(), target, uid(), gid());
+            return 0;
+        });
+    }
+
+    @Override
+    public int rename(String from, String to) {
+        return guard("rename", from, () -> {
+            PathResolver.Entry src = paths.entry(from);
+            PathResolver.Entry dst = paths.entry(to);
+            mediator.rename(src.parent(), src.name(), dst.parent(), dst.name());
+            paths.forget(from);
+            paths.forget(to);
+            return 0;
+        });
+    }
+
+    @Override
+    public int link(String existing, String newPath) {
+        return guard("link", newPath, () -> {
+            long ino = paths.inode(existing);
+            PathResolver.Entry e = paths.entry(newPath);
+            mediator.link(ino, e.parent(), e.name());
+            return 0;
+        });
+    }
+
+    @Override
+    public int chmod(String path, @mode_t long mode) {
+        return guard("chmod", path, () -> {
+            mediator.setattr(paths.inode(path), AttributeChanges.none().withMode((int) mode));
+            return 0;
+        });
+    }
+
+    @Override
+    public int chown(String path, long uid, long gid) {
+        return guard("chown", path, () -> {
+            int u = (uid & UNCHANGED_ID) == UNCHANGED_ID ? -1 : (int) uid;
+            int g = (gid & UNCHANGED_ID) == UNCHANGED_ID ? -1 : (int) gid;
+            mediator.setattr(paths.inode(path), AttributeChanges.none().withOwner(u, g));
+            return 0;
+        });
+    }
+
+    @Override
+    public int utimens(String path, Timespec[] timespec) {
+        return guard("utimens", path, () -> {
+            mediator.setattr(paths.inode(path), AttributeChanges.none().withTimes(time(timespec[0]), time(timespec[1])));
+            return 0;
+        });
+    }
+
+    private static OptionalLong time(Timespec t) {
+        long nsec = t.tv_nsec.longValue();
+        if (nsec == UTIME_OMIT) {
+            return OptionalLong.empty();
+        }
+        if (nsec == UTIME_NOW) {
+            java.time.Instant now = java.time.Instant.now();
+            return OptionalLong.of(now.getEpochSecond() * 1_000_000_000L + now.getNano());
+        }
+        return OptionalLong.of(t.tv_sec.get() * 1_000_000_000L + nsec);
+    }
+
+    @Override
+    public int access(String path, int mask) {
+        return guard("access", path, () -> {
+            paths.attributes(path); // permissions are the kernel's (default_permissions); existence is ours
+            return 0;
+        });
+    }
+
+    @Override
+    public int opendir(String path, FuseFileInfo fi) {
+        return guard("opendir", path, () -> {
+            if (!paths.attributes(path).isDirectory()) {
+                return ErrnoTable.negative(Errno.ENOTDIR);
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
+        return guard("readdir", path, () -> {
+            long ino = paths.inode(path);
+            filler.apply(buf, ".", null, 0);
+            filler.apply(buf, "..", null, 0);
+            String prefix = path.equals("/") ? "/" : path + "/";
+            for (DirEntry e : mediator.readdir(ino)) {
+                // The type in each entry spares `ls` and `find` a getattr per name.
+                FileStat stat = new FileStat(jnr.ffi.Runtime.getSystemRuntime());
+                stat.st_mode.set(e.mode());
+                stat.st_ino.set(e.ino());
+                if ((e.mode() & FileType.TYPE_MASK) == FileType.DIRECTORY.bits()) {
+                    paths.rememberDirectory(prefix + e.name(), e.ino());
+                }
+                if (filler.apply(buf, ByteBuffer.wrap(e.name().getBytes(StandardCharsets.UTF_8)),
+                        jnr.ffi.Struct.getMemory(stat), 0) != 0) {
+                    break;
+                }
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int statfs(String path, Statvfs stbuf) {
+        return guard("statfs", path, () -> {
+            Mediator.FsStats s = mediator.statfs();
+            int unit = 4096;
+            stbuf.f_bsize.set(mediator.blockSize());
+            stbuf.f_frsize.set(unit);
+            stbuf.f_blocks.set(s.totalBytes() / unit);
+            stbuf.f_bfree.set(s.freeBytes() / unit);
+            stbuf.f_bavail.set(s.freeBytes() / unit);
+            stbuf.f_files.set(s.files() + 1_000_000L);
+            stbuf.f_ffree.set(1_000_000L);
+            stbuf.f_favail.set(1_000_000L);
+            stbuf.f_namemax.set(Limits.MAX_NAME_BYTES);
+            return 0;
+        });
+    }
+
+    /** Writes out everything buffered; called before unmounting. */
+    void flushAll() {
+        try {
+            files.flushAll();
+        } catch (RuntimeException e) {
+            log.error("flushing at unmount failed", e);
+        }
+    }
+}

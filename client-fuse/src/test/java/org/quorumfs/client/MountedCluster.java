@@ -1,0 +1,174 @@
+package org.quorumfs.client;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * A cluster started exactly as a user starts one, with the scripts in {@code scripts/}: a
+ * meta-server, N data servers and a FUSE mount, under a private {@code var/} directory. Tests
+ * drive the mount with shell commands; {@link #close()} unmounts and kills, by pid, only what this
+ * fixture started.
+ */
+final class MountedCluster implements AutoCloseable {
+    static final Path ROOT = locateRoot();
+
+    final Path var;
+    final Path mnt;
+    final int metaPort;
+    final List<Integer> dataPorts;
+    private final String mountOptions;
+
+    /** A shell command's outcome. */
+    record Result(int exit, String out, String err) {
+        Result ok() {
+            if (exit != 0) {
+                throw new AssertionError("exit " + exit + "\nstdout: " + out + "\nstderr: " + err);
+            }
+            return this;
+        }
+    }
+
+    private MountedCluster(Path dir, int n, String mountOptions) throws IOException {
+        this.var = dir.resolve("var");
+        this.mnt = dir.resolve("mnt");
+        this.mountOptions = mountOptions;
+        Files.createDirectories(mnt);
+        this.metaPort = freePort();
+        List<Integer> ports = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ports.add(freePort());
+        }
+        this.dataPorts = List.copyOf(ports);
+    }
+
+    /** Starts servers and mounts with Qr=2, Qw=2 and {@code mountOptions} added. */
+    static MountedCluster start(Path dir, int n, String mountOptions) throws IOException {
+        MountedCluster c = new MountedCluster(dir, n, mountOptions);
+        try {
+            c.script("metaserver " + c.metaPort + " --background").ok();
+            c.script("dataserver " + c.dataPortList(" ") + " --background").ok();
+            c.mount().ok();
+        } catch (RuntimeException | Error e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    Result mount() {
+        return script("mount " + mnt + " --meta " + metaPort + " --data " + dataPortList(",") + " --qr 2 --qw 2 "
+                + mountOptions);
+    }
+
+    Result umount() {
+        return script("umount " + mnt);
+    }
+
+    String dataPortList(String sep) {
+        return dataPorts.stream().map(String::valueOf).collect(Collectors.joining(sep));
+    }
+
+    /** Runs {@code scripts/<command>} with this cluster's var/ directory. */
+    Result script(String command) {
+        return bash(ROOT.resolve("scripts") + "/" + command);
+    }
+
+    /** Runs a shell command in the mountpoint, as a user would, with a bound on its time. */
+    Result sh(String command) {
+        return bash("cd " + mnt + " && " + command);
+    }
+
+    Result bash(String command) {
+        try {
+            ProcessBuilder pb = new ProcessBuilder("bash", "-c", command);
+            Map<String, String> env = pb.environment();
+            env.put("QFS_VAR", var.toString());
+            env.put("MNT", mnt.toString());
+            env.put("VAR", var.toString());
+            Path out = Files.createTempFile("sh", ".out");
+            Path err = Files.createTempFile("sh", ".err");
+            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(300, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("timed out: " + command);
+            }
+            Result r = new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+            Files.delete(out);
+            Files.delete(err);
+            return r;
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The replica files of a file's blocks on data server {@code i}, found by the file's inode. */
+    String replicaDir(int i, String file) {
+        long ino = Long.parseLong(sh("stat -c %i '" + file + "'").ok().out().trim());
+        return var.resolve("dataserver-" + dataPorts.get(i)).resolve("blocks").resolve(String.format("%016x", ino)).toString();
+    }
+
+    boolean mounted() throws IOException {
+        String real = mnt.toRealPath().toString();
+        return Files.readAllLines(Path.of("/proc/mounts")).stream().anyMatch(l -> l.contains(" " + real + " fuse"));
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (mounted()) {
+                umount();
+            }
+        } catch (IOException e) {
+            // fall through to killing what we started
+        }
+        Path run = var.resolve("run");
+        if (Files.isDirectory(run)) {
+            try (var pids = Files.list(run)) {
+                for (Path f : pids.filter(p -> p.toString().endsWith(".pid")).toList()) {
+                    long pid = Long.parseLong(Files.readString(f).trim());
+                    ProcessHandle.of(pid).ifPresent(ph -> {
+                        if (ph.info().commandLine().orElse("").contains("org.quorumfs")) {
+                            ph.destroyForcibly();
+                            ph.onExit().join();
+                        }
+                    });
+                    Files.deleteIfExists(f);
+                }
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        // The scripts take explicit ports (as a user gives them), so the OS picks free ones here.
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static Path locateRoot() {
+        Path p = Path.of("").toAbsolutePath();
+        while (p != null && !Files.isExecutable(p.resolve("scripts/mount"))) {
+            p = p.getParent();
+        }
+        if (p == null) {
+            throw new IllegalStateException("cannot find the project root (scripts/mount) above " + Path.of("").toAbsolutePath());
+        }
+        return p;
+    }
+
+}

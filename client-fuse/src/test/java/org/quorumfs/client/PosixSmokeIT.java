@@ -1,0 +1,126 @@
+package org.quorumfs.client;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A real FUSE mount driven by the shell commands a user types. */
+class PosixSmokeIT {
+    @TempDir
+    static Path dir;
+    static MountedCluster cluster;
+
+    @BeforeAll
+    static void mount() throws IOException {
+        cluster = MountedCluster.start(dir, 4, "");
+    }
+
+    @AfterAll
+    static void unmount() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static String out(String command) {
+        return cluster.sh(command).ok().out();
+    }
+
+    @Test
+    void echoCatAppend_andNamesWithSpacesAndUnicode() {
+        out("mkdir -p t1 && echo 'This is file1' > t1/file1 && echo 'second line' >> t1/file1");
+        assertThat(out("cat t1/file1")).isEqualTo("This is file1\nsecond line\n");
+        out("echo hallo > 't1/a name with spaces' && echo grüß > 't1/grüße-日本.txt'");
+        assertThat(out("ls t1")).isEqualTo("a name with spaces\nfile1\ngrüße-日本.txt\n");
+        assertThat(out("cat 't1/grüße-日本.txt'")).isEqualTo("grüß\n");
+    }
+
+    @Test
+    void cpMvRm_filesAndDirectories_acrossDirectories() {
+        out("mkdir -p t2/a/b t2/c && seq 1 1000 > t2/a/b/nums && cp t2/a/b/nums t2/c/copy");
+        assertThat(out("cmp t2/a/b/nums t2/c/copy && echo same")).isEqualTo("same\n");
+        out("mv t2/c/copy t2/a/moved && mv t2/a t2/c/");
+        assertThat(out("find t2 | sort")).isEqualTo("t2\nt2/c\nt2/c/a\nt2/c/a/b\nt2/c/a/b/nums\nt2/c/a/moved\n");
+        assertThat(out("tail -n 1 t2/c/a/moved")).isEqualTo("1000\n");
+        out("rm t2/c/a/moved && rm -r t2/c");
+        assertThat(out("ls -A t2")).isEmpty();
+        out("rmdir t2");
+        assertThat(cluster.sh("ls t2").exit()).isNotZero();
+    }
+
+    @Test
+    void errors_reachTheShell_asTheRightErrno() {
+        out("mkdir -p t3/full && touch t3/full/x t3/file");
+        assertThat(cluster.sh("rmdir t3/full").err()).contains("Directory not empty");
+        assertThat(cluster.sh("cat t3/missing").err()).contains("No such file or directory");
+        assertThat(cluster.sh("mkdir t3/file").err()).contains("File exists");
+        assertThat(cluster.sh("ls t3/file/x").err()).contains("Not a directory");
+        assertThat(cluster.sh("touch t3/" + "n".repeat(256)).err()).contains("File name too long");
+        assertThat(cluster.sh("mv t3 t3/full/inside").err()).contains("subdirectory of itself");
+        assertThat(out("ls t3/full")).isEqualTo("x\n");
+        assertThat(cluster.sh("mkfifo t3/fifo").exit()).isNotZero();
+        assertThat(cluster.sh("touch t3/" + "n".repeat(255)).exit()).isZero();
+    }
+
+    @Test
+    void linksSymlinksModesAndTimes_showInLsAndStat() {
+        out("mkdir t4 && echo data > t4/f && ln t4/f t4/hard && ln -s f t4/sym && chmod 640 t4/f");
+        assertThat(out("stat -c '%h %a %s' t4/f")).isEqualTo("2 640 5\n");
+        assertThat(out("readlink t4/sym && cat t4/sym")).isEqualTo("f\ndata\n");
+        assertThat(out("stat -c %i t4/f")).isEqualTo(out("stat -c %i t4/hard"));
+        assertThat(out("ls -l t4/sym")).contains("t4/sym -> f");
+        out("touch -d '2020-01-02 03:04:05 UTC' t4/f");
+        assertThat(out("TZ=UTC stat -c %y t4/hard")).startsWith("2020-01-02 03:04:05");
+        out("rm t4/f");
+        assertThat(out("stat -c %h t4/hard && cat t4/hard")).isEqualTo("1\ndata\n");
+        assertThat(out("ls -ld t4")).startsWith("drwxr-xr-x");
+    }
+
+    @Test
+    void truncate_growsWithZeros_andShrinks() {
+        out("mkdir t5 && printf 'abcdefghij' > t5/f && truncate -s 4 t5/f");
+        assertThat(out("cat t5/f")).isEqualTo("abcd");
+        out("truncate -s 3000000 t5/f");
+        assertThat(out("stat -c %s t5/f")).isEqualTo("3000000\n");
+        assertThat(out("tail -c +5 t5/f | tr -d '\\0' | wc -c")).isEqualTo("0\n");
+        assertThat(out("head -c 4 t5/f")).isEqualTo("abcd");
+    }
+
+    @Test
+    void dd200MiB_readsBackWithTheSameSha256() {
+        String local = dir.resolve("big.bin").toString();
+        out("dd if=/dev/urandom of=" + local + " bs=1M count=200 status=none && dd if=" + local
+                + " of=big.bin bs=1M status=none conv=fsync");
+        String expected = out("sha256sum < " + local);
+        assertThat(out("sha256sum < big.bin")).isEqualTo(expected);
+        assertThat(out("stat -c %s big.bin")).isEqualTo("209715200\n");
+        out("rm big.bin " + local);
+    }
+
+    @Test
+    void tarATreeIn_andBackOut_identical() {
+        String src = MountedCluster.ROOT.resolve("common/src").toString();
+        String back = dir.resolve("back").toString();
+        out("mkdir t6 && tar -C " + src + "/.. -cf - src | tar -C t6 -xf -");
+        out("mkdir -p " + back + " && tar -C t6 -cf - src | tar -C " + back + " -xf -");
+        assertThat(cluster.bash("diff -r " + src + " " + back + "/src && echo identical").ok().out()).isEqualTo("identical\n");
+    }
+
+    @Test
+    void sparseWritesAndOverwrites_inTheMiddle_readBackExactly() {
+        String local = dir.resolve("model").toString();
+        String cmd = "dd if=/dev/urandom of=%1$s bs=1k count=3000 status=none && cp %1$s t7 "
+                + "&& dd if=/dev/urandom of=%1$s bs=1 seek=1048570 count=20 conv=notrunc status=none "
+                + "&& dd if=%1$s of=t7 bs=1 skip=1048570 seek=1048570 count=20 conv=notrunc status=none "
+                + "&& dd if=/dev/zero of=t7 bs=1 seek=10000000 count=1 conv=notrunc status=none "
+                + "&& dd if=/dev/zero of=%1$s bs=1 seek=10000000 count=1 conv=notrunc status=none "
+                + "&& cmp t7 %1$s && echo same";
+        assertThat(out(String.format(cmd, local))).isEqualTo("same\n");
+    }
+}

@@ -1,0 +1,91 @@
+# Shared by the QuorumFS scripts: locations, Java and build checks, pid files, readiness waits.
+# shellcheck shell=bash
+QFS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+QFS_VAR=${QFS_VAR:-$QFS_ROOT/var}
+QFS_VERSION=0.1.0-SNAPSHOT
+# UTF-8 names whatever LANG says; no Java deserialization of anything from the wire.
+QFS_JAVA_OPTS=(-Xss1m -Dfile.encoding=UTF-8 -Dsun.jnu.encoding=UTF-8 '-Djdk.serialFilter=!*' ${QFS_JAVA_OPTS_EXTRA:-})
+
+die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+
+need_java() {
+  command -v java >/dev/null 2>&1 || die "java not found: install Java 17 (apt-get install -y openjdk-17-jre-headless)"
+  local v
+  v=$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')
+  [ "${v%%.*}" -ge 17 ] 2>/dev/null || die "Java 17 or newer is needed, found $v"
+}
+
+# The classpath of a module (metaserver, dataserver, client-fuse), building the project if needed.
+module_classpath() {
+  local module=$1 jar="$QFS_ROOT/$1/target/quorumfs-$1-$QFS_VERSION.jar"
+  if [ ! -f "$jar" ] || [ ! -d "$QFS_ROOT/$module/target/lib" ]; then
+    command -v mvn >/dev/null 2>&1 || die "the build is missing and Maven is not installed: apt-get install -y maven"
+    echo "building QuorumFS (mvn -q -DskipTests package) ..." >&2
+    (cd "$QFS_ROOT" && mvn -B -q -DskipTests package) >&2 || die "the build failed"
+  fi
+  echo "$jar:$QFS_ROOT/$module/target/lib/*"
+}
+
+valid_port() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ]; }
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_file() { echo "$QFS_VAR/run/$1.pid"; }
+
+# The pid recorded for a port, if that process still runs and is the QuorumFS server on it.
+running_pid() {
+  local f pid
+  f=$(pid_file "$1")
+  [ -f "$f" ] || return 1
+  pid=$(cat "$f")
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "org.quorumfs.*[[:space:]]$1\b" || return 1
+  echo "$pid"
+}
+
+# Waits until a log file says "ready on port", or the process dies, or 30 s pass.
+await_ready() {
+  local pid=$1 log=$2 what=$3
+  for _ in $(seq 1 300); do
+    grep -q "ready on port" "$log" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "$what failed to start:" >&2; tail -n 5 "$log" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "$what not ready after 30 s, see $log" >&2
+  return 1
+}
+
+# Starts one server: start_server ROLE MAINCLASS PORT MODE [ARGS...]; MODE is foreground|background.
+start_server() {
+  local role=$1 main=$2 port=$3 mode=$4; shift 4
+  local cp log
+  valid_port "$port" || die "invalid port '$port' (1..65535)"
+  if port_in_use "$port"; then
+    die "port $port is already in use$(running_pid "$port" >/dev/null && echo " by a QuorumFS server (pid $(running_pid "$port"))")"
+  fi
+  need_java
+  cp=$(module_classpath "$role") || exit 1
+  mkdir -p "$QFS_VAR/run" "$QFS_VAR/log"
+  log="$QFS_VAR/log/$role-$port.log"
+  if [ "$mode" = foreground ]; then
+    echo $$ >"$(pid_file "$port")"
+    exec java -Xmx512m "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$QFS_VAR/$role-$port" "$@"
+  fi
+  setsid java -Xmx512m "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$QFS_VAR/$role-$port" "$@" \
+    >>"$log" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$(pid_file "$port")"
+  await_ready "$pid" "$log" "$role $port" || { kill -9 "$pid" 2>/dev/null; rm -f "$(pid_file "$port")"; return 1; }
+  echo "$role on port $port: pid $pid, log $log"
+}
+
+have_libfuse2() { ldconfig -p 2>/dev/null | grep -q 'libfuse\.so\.2'; }
+
+# The canonical path of a mountpoint and the name its pid and log files use.
+mount_key() { realpath -m "$1" | sed 's#[^A-Za-z0-9._-]#_#g'; }
+
+is_mounted() { grep -q " $(realpath -m "$1") fuse" /proc/mounts; }
+
+fuse_unmount() {
+  if command -v fusermount >/dev/null 2>&1; then fusermount -u "$1"; else fusermount3 -u "$1"; fi
+}
