@@ -69,7 +69,7 @@ final class OpenFile {
         if (offset + length > mediator.maxFileSize()) {
             throw new FsException(ErrorCode.FILE_TOO_LARGE, "write past the largest file");
         }
-        if (!mediator.writeQuorumReachable()) {
+        if (dirty.isEmpty() && !mediator.writeQuorumReachable()) {
             throw new FsException(ErrorCode.IO, "fewer than Qw data servers are reachable");
         }
         int done = 0;

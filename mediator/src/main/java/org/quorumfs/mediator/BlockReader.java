@@ -130,7 +130,12 @@ final class BlockReader {
         }
         Map<DataServerHandle, Future<Boolean>> puts = new LinkedHashMap<>();
         for (DataServerHandle s : targets) {
-            puts.put(s, replicas.submit(s, ds -> ds.put(Wire.ofLong(ino), block.index(), Wire.ofLong(block.version()), data)));
+            puts.put(s, replicas.submit(s, ds -> {
+                ds.put(Wire.ofLong(ino), block.index(), Wire.ofLong(block.version()), data);
+                // A server that was down when a newer version was committed still holds the old one.
+                ds.prune(Wire.ofLong(ino), block.index(), Wire.ofLong(block.version()));
+                return true;
+            }));
         }
         puts.forEach((s, f) -> {
             try {

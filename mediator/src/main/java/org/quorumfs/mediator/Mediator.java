@@ -24,9 +24,11 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The reliable layer, in the client's process: namespace calls go to the meta-server; file data is
@@ -39,8 +41,8 @@ public final class Mediator implements AutoCloseable {
     /** Tries of a read-modify-write whose compare-and-set keeps losing to other writers. */
     private static final int CAS_TRIES = 20;
     private static final int PAGE = 1000;
-    /** How often {@link #writeQuorumReachable} may ping the data servers. */
-    private static final long PROBE_INTERVAL_NANOS = 1_000_000_000L;
+    /** The longest {@link #writeQuorumReachable} waits for pings. */
+    private static final long PROBE_WAIT_NANOS = 500_000_000L;
 
     private final MediatorConfig config;
     private final MetaService meta;
@@ -50,7 +52,6 @@ public final class Mediator implements AutoCloseable {
     private final MediatorStats stats = new MediatorStats();
     private final int blockSize;
     private final long maxFileSize;
-    private volatile long lastProbeNanos = System.nanoTime() - PROBE_INTERVAL_NANOS - 1;
 
     private Mediator(MediatorConfig config, MetaService meta, int blockSize) {
         this.config = config;
@@ -93,29 +94,41 @@ public final class Mediator implements AutoCloseable {
     }
 
     /**
-     * Whether at least Qw data servers are not known to be down. A client that buffers writes asks
-     * this before accepting data, so that a write which cannot reach its quorum fails at write(2),
-     * not only at close(2), whose errors many programs (a shell's {@code echo >}) ignore.
+     * Whether at least Qw data servers answer a ping now (waiting at most half a second, and no
+     * longer than it takes Qw of them to answer). A client that buffers writes asks this before it
+     * accepts data into a clean buffer, so that a write which cannot reach its quorum fails at
+     * write(2), not only at close(2), whose errors many programs (a shell's {@code echo >}) ignore.
      */
     public boolean writeQuorumReachable() {
-        long now = System.nanoTime();
-        if (now - lastProbeNanos > PROBE_INTERVAL_NANOS) {
-            lastProbeNanos = now;
-            List<Future<Boolean>> pings = new ArrayList<>();
-            for (DataServerHandle s : replicas.servers()) {
-                pings.add(replicas.submitRaw(s::probe));
-            }
-            for (Future<Boolean> f : pings) {
-                try {
-                    f.get();
-                } catch (ExecutionException e) {
-                    log.debug("probe failed", e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+        CompletionService<Boolean> pings = replicas.completionService();
+        int sent = 0;
+        for (DataServerHandle s : replicas.servers()) {
+            if (!s.believedDown()) {
+                pings.submit(s::probe);
+                sent++;
             }
         }
-        return replicas.servers().stream().filter(s -> !s.believedDown()).count() >= config.qw();
+        if (sent < config.qw()) {
+            return false;
+        }
+        long deadline = System.nanoTime() + PROBE_WAIT_NANOS;
+        int answered = 0;
+        try {
+            for (int i = 0; i < sent && answered < config.qw(); i++) {
+                Future<Boolean> f = pings.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (f == null) {
+                    break;
+                }
+                if (f.get()) {
+                    answered++;
+                }
+            }
+        } catch (ExecutionException e) {
+            log.debug("probe failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return answered >= config.qw();
     }
 
     // ---- namespace ----

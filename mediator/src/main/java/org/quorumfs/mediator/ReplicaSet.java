@@ -61,10 +61,6 @@ final class ReplicaSet implements AutoCloseable {
         return new ExecutorCompletionService<>(pool);
     }
 
-    <T> Future<T> submitRaw(java.util.concurrent.Callable<T> task) {
-        return pool.submit(task);
-    }
-
     <T> Future<T> submit(DataServerHandle server, Function<DataService, T> op) {
         return pool.submit(() -> server.call(op));
     }

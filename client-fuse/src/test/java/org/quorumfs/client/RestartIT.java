@@ -1,0 +1,96 @@
+package org.quorumfs.client;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Whole processes going away and coming back while the filesystem is mounted. */
+class RestartIT {
+    @TempDir
+    Path dir;
+    private MountedCluster cluster;
+    private String checksums;
+
+    @BeforeEach
+    void start() throws IOException {
+        cluster = MountedCluster.start(dir, 4, "");
+        cluster.sh("mkdir -p tree/sub && echo small > tree/small && seq 1 200000 > tree/sub/numbers "
+                + "&& dd if=/dev/urandom of=tree/big bs=1M count=5 status=none && ln -s small tree/link").ok();
+        checksums = sums();
+    }
+
+    @AfterEach
+    void stop() {
+        cluster.close();
+    }
+
+    private String sums() {
+        return cluster.sh("cd tree && find . -type f | sort | xargs sha256sum && readlink link").ok().out();
+    }
+
+    @Test
+    void metaServerKilledAndRestarted_everyFileReadsBackIdentical() throws Exception {
+        cluster.script("kill-server " + cluster.metaPort).ok();
+        assertThat(cluster.sh("cat tree/small").exit()).isNotZero();
+        cluster.script("metaserver " + cluster.metaPort + " --background").ok();
+        assertThat(sums()).isEqualTo(checksums);
+        cluster.sh("echo after > tree/after").ok();
+        assertThat(cluster.sh("cat tree/after").ok().out()).isEqualTo("after\n");
+    }
+
+    @Test
+    void everyDataServerKilledAndRestarted_everyFileReadsBackIdentical() {
+        for (int port : cluster.dataPorts) {
+            cluster.script("kill-server " + port).ok();
+        }
+        cluster.script("dataserver " + cluster.dataPortList(" ") + " --background").ok();
+        assertThat(sums()).isEqualTo(checksums);
+    }
+
+    @Test
+    void unmountAndRemount_everythingIsStillThere() {
+        cluster.umount().ok();
+        assertThat(cluster.bash("ls -A $MNT").ok().out()).isEmpty();
+        cluster.mount().ok();
+        assertThat(sums()).isEqualTo(checksums);
+    }
+
+    @Test
+    void clientKilledMidWrite_leavesNoDeadMount_andCommittedDataIntact() throws Exception {
+        cluster.bash("(dd if=/dev/urandom of=$MNT/tree/inflight bs=1M count=100 status=none &) ; sleep 1; "
+                + "kill -9 $(cat $VAR/run/mount-*.pid)").ok();
+        for (int i = 0; i < 50 && cluster.mounted(); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(cluster.mounted()).as("auto_unmount removed the mount of the killed client").isFalse();
+        cluster.bash("rm -f $VAR/run/mount-*.pid").ok();
+        cluster.mount().ok();
+        cluster.sh("rm -f tree/inflight").ok();
+        assertThat(sums()).isEqualTo(checksums);
+    }
+
+    @Test
+    void mount_withBadArguments_saysWhatToDo() {
+        MountedCluster.Result qw = cluster.script("mount " + dir.resolve("other") + " --qw 5 --data 1,2,3,4");
+        assertThat(qw.exit()).isNotZero();
+        MountedCluster.Result busy = cluster.script("mount " + cluster.mnt + " --meta " + cluster.metaPort
+                + " --data " + cluster.dataPortList(","));
+        assertThat(busy.exit()).isNotZero();
+        assertThat(busy.err()).contains("busy");
+        cluster.bash("mkdir -p " + dir.resolve("empty")).ok();
+        MountedCluster.Result wrongQuorum = cluster.script("mount " + dir.resolve("empty") + " --meta " + cluster.metaPort
+                + " --data " + cluster.dataPortList(",") + " --qw 5");
+        assertThat(wrongQuorum.err()).contains("Qw must be 1..4");
+        MountedCluster.Result noMeta = cluster.script("mount " + dir.resolve("empty") + " --meta 1 --data "
+                + cluster.dataPortList(","));
+        assertThat(noMeta.err()).contains("cannot reach the meta-server");
+        MountedCluster.Result missing = cluster.script("mount " + dir.resolve("nope") + " --meta " + cluster.metaPort);
+        assertThat(missing.err()).contains("is not an existing directory");
+    }
+}
