@@ -10,34 +10,48 @@ import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.mediator.Mediator;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 
 /**
- * One open regular file, shared by every handle this mount has on it. Writes are gathered per block
- * and written through the mediator when a block is full, when too many blocks are dirty, and on
- * flush, fsync and release; so memory stays bounded whatever the file's size. Reads see this
- * mount's own writes (dirty blocks in the range are written first) and keep the last verified
- * block, so sequential reads fetch each block once. Data written by other mounts is seen at the
- * next open (close-to-open consistency, as NFS).
+ * One open regular file, shared by every handle this mount has on it. Writes are gathered per block;
+ * a full block (or the oldest, when too many are dirty) is written through the mediator in the
+ * background, with a few blocks in flight at once, and flush, fsync and release wait for all of it
+ * and report the first failure; so memory stays bounded whatever the file's size. Reads see this
+ * mount's own writes (they wait for writes of the blocks they cover), keep the last verified block,
+ * and fetch the next block ahead when reading sequentially. Data written by other mounts is seen at
+ * the next open (close-to-open consistency, as NFS).
  */
 final class OpenFile {
     /** Dirty blocks kept per file before the oldest are written out. */
     static final int MAX_DIRTY_BLOCKS = 8;
+    /** Block writes of one file in flight at once. */
+    static final int MAX_IN_FLIGHT = 4;
 
     private final long ino;
     private final Mediator mediator;
+    private final ExecutorService io;
     private final int blockSize;
     private final TreeMap<Integer, DirtyBlock> dirty = new TreeMap<>();
+    private final Map<Integer, Future<?>> inFlight = new LinkedHashMap<>();
+    private FsException deferred;
     private long size;
     private int cachedIndex = -1;
     private byte[] cached;
+    private int aheadIndex = -1;
+    private Future<byte[]> ahead;
     private int handles;
 
-    OpenFile(long ino, long size, Mediator mediator) {
+    OpenFile(long ino, long size, Mediator mediator, ExecutorService io) {
         this.ino = ino;
         this.size = size;
         this.mediator = mediator;
+        this.io = io;
         this.blockSize = mediator.blockSize();
     }
 
@@ -69,7 +83,8 @@ final class OpenFile {
         if (offset + length > mediator.maxFileSize()) {
             throw new FsException(ErrorCode.FILE_TOO_LARGE, "write past the largest file");
         }
-        if (dirty.isEmpty() && !mediator.writeQuorumReachable()) {
+        throwDeferred();
+        if (dirty.isEmpty() && inFlight.isEmpty() && !mediator.writeQuorumReachable()) {
             throw new FsException(ErrorCode.IO, "fewer than Qw data servers are reachable");
         }
         int done = 0;
@@ -80,10 +95,7 @@ final class OpenFile {
             int n = Math.min(blockSize - within, length - done);
             DirtyBlock block = dirty.computeIfAbsent(index, i -> new DirtyBlock());
             block.put(src, done, within, n);
-            if (index == cachedIndex) {
-                cachedIndex = -1;
-                cached = null;
-            }
+            forgetCached(index);
             if (block.covers(blockSize)) {
                 writeOut(index);
             }
@@ -109,13 +121,17 @@ final class OpenFile {
         if (!dirty.subMap(first, true, last, true).isEmpty()) {
             flush();
         }
+        for (int i = first; i <= last; i++) {
+            awaitInFlight(i);
+        }
+        throwDeferred();
         int done = 0;
         while (done < n) {
             long pos = offset + done;
             int index = (int) (pos / blockSize);
             int within = (int) (pos % blockSize);
             int chunk = Math.min(blockSize - within, n - done);
-            byte[] data = block(index, last);
+            byte[] data = block(index);
             int available = Math.max(0, Math.min(chunk, data.length - within));
             if (available > 0) {
                 dst.put(done, data, within, available);
@@ -128,31 +144,72 @@ final class OpenFile {
         return n;
     }
 
-    /** The verified bytes of block {@code index} (empty for a hole), fetching up to {@code last} at once. */
-    private byte[] block(int index, int last) {
+    /** The verified bytes of block {@code index} (empty for a hole), and the next fetched ahead. */
+    private byte[] block(int index) {
         if (index != cachedIndex) {
-            List<BlockStatus> blocks = mediator.blocks(ino, index, 1);
-            cached = blocks.isEmpty() ? new byte[0] : mediator.readBlock(ino, blocks.get(0));
+            boolean sequential = index == cachedIndex + 1;
+            cached = index == aheadIndex ? aheadResult() : fetch(index);
             cachedIndex = index;
+            if (sequential && (long) (index + 1) * blockSize < size && dirty.isEmpty()) {
+                aheadIndex = index + 1;
+                ahead = io.submit(() -> fetch(aheadIndex));
+            }
         }
         return cached;
     }
 
-    /** Writes every dirty block; the first failure is thrown after the others were tried. */
+    private byte[] fetch(int index) {
+        List<BlockStatus> blocks = mediator.blocks(ino, index, 1);
+        return blocks.isEmpty() ? new byte[0] : mediator.readBlock(ino, blocks.get(0));
+    }
+
+    /** The block fetched ahead; if that failed, fetched again here so the error is this read's. */
+    private byte[] aheadResult() {
+        int index = aheadIndex;
+        Future<byte[]> f = ahead;
+        aheadIndex = -1;
+        ahead = null;
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            return fetch(index);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsException(ErrorCode.IO, "interrupted");
+        }
+    }
+
+    /** Forgets what was read of block {@code index}, after it was written. */
+    private void forgetCached(int index) {
+        if (index < 0) {
+            return;
+        }
+        if (index == cachedIndex) {
+            cachedIndex = -1;
+            cached = null;
+        }
+        if (index == aheadIndex) {
+            dropReadAhead();
+        }
+    }
+
+    private void dropReadAhead() {
+        if (ahead != null) {
+            ahead.cancel(false);
+        }
+        aheadIndex = -1;
+        ahead = null;
+    }
+
+    /** Writes every dirty block and waits for all writes; the first failure is thrown. */
     synchronized void flush() {
-        FsException failure = null;
         while (!dirty.isEmpty()) {
-            int index = dirty.firstKey();
-            try {
-                writeOut(index);
-            } catch (FsException e) {
-                dirty.remove(index);
-                failure = failure == null ? e : failure;
-            }
+            writeOut(dirty.firstKey());
         }
-        if (failure != null) {
-            throw failure;
+        for (Integer index : List.copyOf(inFlight.keySet())) {
+            awaitInFlight(index);
         }
+        throwDeferred();
     }
 
     synchronized void truncate(long newSize) {
@@ -160,12 +217,50 @@ final class OpenFile {
         size = mediator.truncate(ino, newSize).size();
         cachedIndex = -1;
         cached = null;
+        dropReadAhead();
     }
 
+    /**
+     * Sends a dirty block to the mediator in the background. An earlier write of the same block
+     * must land first (the later one may only merge onto it), and at most a few are in flight.
+     */
     private void writeOut(int index) {
-        DirtyBlock block = dirty.get(index);
-        mediator.writeBlock(ino, index, block.data, block.ranges);
-        dirty.remove(index);
+        DirtyBlock block = dirty.remove(index);
+        awaitInFlight(index);
+        while (inFlight.size() >= MAX_IN_FLIGHT) {
+            awaitInFlight(inFlight.keySet().iterator().next());
+        }
+        inFlight.put(index, io.submit(() -> mediator.writeBlock(ino, index, block.data, block.ranges)));
+    }
+
+    /** Waits for the in-flight write of block {@code index}, if any; a failure is kept for the caller. */
+    private void awaitInFlight(int index) {
+        Future<?> f = inFlight.remove(index);
+        if (f == null) {
+            return;
+        }
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            FsException failure = cause instanceof FsException fs ? fs
+                    : new FsException(ErrorCode.IO, "block write failed: " + cause, cause);
+            if (deferred == null) {
+                deferred = failure;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsException(ErrorCode.IO, "interrupted");
+        }
+    }
+
+    /** Reports (once) a failure of a background write: at the next write, read, flush or close. */
+    private void throwDeferred() {
+        FsException e = deferred;
+        if (e != null) {
+            deferred = null;
+            throw e;
+        }
     }
 
     /** The bytes written into one block since it was last written out. */

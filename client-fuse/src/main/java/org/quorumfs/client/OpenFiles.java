@@ -8,6 +8,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** File handles: numbers handed to the kernel, each naming the {@link OpenFile} of one inode. */
@@ -16,6 +18,12 @@ final class OpenFiles {
     private final AtomicLong nextHandle = new AtomicLong(1);
     private final Map<Long, OpenFile> byHandle = new ConcurrentHashMap<>();
     private final Map<Long, OpenFile> byInode = new HashMap<>();
+    /** Background block writes and read-ahead of all open files. */
+    private final ExecutorService io = Executors.newFixedThreadPool(16, r -> {
+        Thread t = new Thread(r, "file-io");
+        t.setDaemon(true);
+        return t;
+    });
 
     OpenFiles(Mediator mediator) {
         this.mediator = mediator;
@@ -25,7 +33,7 @@ final class OpenFiles {
     long open(long ino, long size) {
         OpenFile file;
         synchronized (byInode) {
-            file = byInode.computeIfAbsent(ino, i -> new OpenFile(i, size, mediator));
+            file = byInode.computeIfAbsent(ino, i -> new OpenFile(i, size, mediator, io));
             file.retain();
         }
         long handle = nextHandle.getAndIncrement();

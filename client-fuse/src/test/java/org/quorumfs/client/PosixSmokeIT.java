@@ -113,6 +113,21 @@ class PosixSmokeIT {
     }
 
     @Test
+    void fileBeyond4GiB_isSparse_andReadsBackItsTailAndZeros() {
+        out("mkdir t8 && printf head > t8/huge && printf tail | dd of=t8/huge bs=1 seek=5368709120 conv=notrunc status=none");
+        assertThat(out("stat -c %s t8/huge")).isEqualTo("5368709124\n");
+        assertThat(out("tail -c 4 t8/huge")).isEqualTo("tail");
+        assertThat(out("dd if=t8/huge bs=1M skip=4096 count=1 status=none | tr -d '\\0' | wc -c")).isEqualTo("0\n");
+        assertThat(out("head -c 4 t8/huge")).isEqualTo("head");
+    }
+
+    @Test
+    void chown_changesOwnerAndGroup_andKeepsThemWhenUnchanged() {
+        out("mkdir t9 && touch t9/f && chown 1234:5678 t9/f && chown :91 t9/f");
+        assertThat(out("stat -c '%u %g' t9/f")).isEqualTo("1234 91\n");
+    }
+
+    @Test
     void sparseWritesAndOverwrites_inTheMiddle_readBackExactly() {
         String local = dir.resolve("model").toString();
         String cmd = "dd if=/dev/urandom of=%1$s bs=1k count=3000 status=none && cp %1$s t7 "

@@ -4,6 +4,7 @@ import org.quorumfs.common.protocol.DataService;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
+import org.quorumfs.common.protocol.Md5;
 import org.quorumfs.common.protocol.ReplicaInfo;
 import org.quorumfs.common.protocol.Wire;
 
@@ -34,6 +35,14 @@ final class DataServiceImpl implements DataService {
         Optional<byte[]> data = store.get(Wire.positiveLong(ino, "ino"), Wire.nonNegativeInt(index, "index"),
                 Wire.positiveLong(version, "version"));
         return data.<Map<String, Object>>map(d -> Map.of("found", true, "data", d)).orElse(Map.of("found", false));
+    }
+
+    @Override
+    public Map<String, Object> check(String ino, int index, String version) {
+        Optional<byte[]> data = store.get(Wire.positiveLong(ino, "ino"), Wire.nonNegativeInt(index, "index"),
+                Wire.positiveLong(version, "version"));
+        return data.<Map<String, Object>>map(d -> Map.of("found", true, "length", d.length, "md5", Md5.hex(d)))
+                .orElse(Map.of("found", false));
     }
 
     @Override

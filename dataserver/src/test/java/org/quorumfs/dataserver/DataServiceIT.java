@@ -65,6 +65,16 @@ class DataServiceIT {
     }
 
     @Test
+    void check_vouchesForAReplica_withItsLengthAndMd5_withoutSendingIt() throws IOException {
+        data.put("7", 0, "3", "hello".getBytes());
+        assertThat(data.check("7", 0, "3")).isEqualTo(Map.of("found", true, "length", 5,
+                "md5", org.quorumfs.common.protocol.Md5.hex("hello".getBytes())));
+        Files.writeString(server.replicaPath(7, 0, 3), "rotten");
+        assertThat(data.check("7", 0, "3").get("md5")).isEqualTo(org.quorumfs.common.protocol.Md5.hex("rotten".getBytes()));
+        assertThat(data.check("7", 0, "4")).isEqualTo(Map.of("found", false));
+    }
+
+    @Test
     void hostileIds_areRefused_andNothingIsWrittenOutsideBlocks() throws IOException {
         assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.put("../../etc/passwd", 0, "1", new byte[1]));
         assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.put("1", 0, "../x", new byte[1]));

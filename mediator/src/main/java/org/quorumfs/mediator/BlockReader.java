@@ -19,10 +19,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
 /**
- * Quorum reads of one block. Asks Qr servers (all N in read-all mode), widens to the rest when any
- * of them is bad or does not answer, returns bytes only if their version and MD5 match
- * the committed ones, and rewrites every bad replica it saw — and every replica recorded as having
- * missed the write — from the good bytes before returning.
+ * Quorum reads of one block. Asks Qr servers (all N in read-all mode): one for the bytes, the
+ * others only to vouch for their replica's length and MD5, so a quorum read moves one copy of the
+ * data. Widens to the rest when any of them is bad or does not answer, returns bytes only if their
+ * version and MD5 match the committed ones, and rewrites every bad replica it saw — and every
+ * replica recorded as having missed the write — from the good bytes before returning.
  */
 final class BlockReader {
     private static final Logger log = LoggerFactory.getLogger(BlockReader.class);
@@ -54,11 +55,14 @@ final class BlockReader {
         // Servers believed down go last, so that one dead server does not make every read widen.
         candidates.sort(Comparator.comparing(DataServerHandle::believedDown));
         int first = config.readAll() ? candidates.size() : Math.min(config.qr(), candidates.size());
-        Map<DataServerHandle, Answer> answers = ask(ino, block, candidates.subList(0, first));
+        Map<DataServerHandle, Answer> answers = ask(ino, block, candidates.subList(0, first), true);
         if (answers.values().stream().anyMatch(a -> a.state() != State.GOOD) || answered(answers) < config.qr()) {
             List<DataServerHandle> rest = new ArrayList<>(candidates.subList(first, candidates.size()));
             rest.addAll(missed);
-            answers.putAll(ask(ino, block, rest));
+            answers.putAll(ask(ino, block, rest, good(answers) == null));
+        }
+        if (good(answers) == null) {
+            fetchFromAVouchingServer(ino, block, answers);
         }
         int answered = answered(answers);
         byte[] data = good(answers);
@@ -76,14 +80,41 @@ final class BlockReader {
         return data;
     }
 
-    private Map<DataServerHandle, Answer> ask(long ino, BlockRecord block, List<DataServerHandle> servers) {
+    /**
+     * Asks {@code servers} about the block in parallel: the first for the bytes when
+     * {@code needData}, every other one only for a check of its replica.
+     */
+    private Map<DataServerHandle, Answer> ask(long ino, BlockRecord block, List<DataServerHandle> servers,
+                                              boolean needData) {
         Map<DataServerHandle, Future<Map<String, Object>>> pending = new LinkedHashMap<>();
+        String id = Wire.ofLong(ino);
+        String version = Wire.ofLong(block.version());
+        boolean fetch = needData;
         for (DataServerHandle s : servers) {
-            pending.put(s, replicas.submit(s, ds -> ds.get(Wire.ofLong(ino), block.index(), Wire.ofLong(block.version()))));
+            boolean bytes = fetch;
+            pending.put(s, replicas.submit(s, ds -> bytes ? ds.get(id, block.index(), version)
+                    : ds.check(id, block.index(), version)));
+            fetch = false;
         }
         Map<DataServerHandle, Answer> answers = new LinkedHashMap<>();
         pending.forEach((s, f) -> answers.put(s, judge(block, f)));
         return answers;
+    }
+
+    /** When only a check vouched for a good replica, its bytes are fetched from that server. */
+    private void fetchFromAVouchingServer(long ino, BlockRecord block, Map<DataServerHandle, Answer> answers) {
+        for (Map.Entry<DataServerHandle, Answer> e : answers.entrySet()) {
+            if (e.getValue().state() == State.GOOD) {
+                Answer a = judge(block, replicas.submit(e.getKey(),
+                        ds -> ds.get(Wire.ofLong(ino), block.index(), Wire.ofLong(block.version()))));
+                if (a.state() != State.NO_ANSWER) {
+                    e.setValue(a);
+                }
+                if (a.data() != null) {
+                    return;
+                }
+            }
+        }
     }
 
     private static Answer judge(BlockRecord block, Future<Map<String, Object>> reply) {
@@ -99,6 +130,11 @@ final class BlockReader {
         try {
             if (!Wire.toBoolean(Wire.member(r, "found"), "found")) {
                 return new Answer(State.BAD, null, "missing or stale (no replica of version " + block.version() + ")");
+            }
+            if (!r.containsKey("data")) {
+                boolean intact = Wire.toInt(Wire.member(r, "length"), "length") == block.length()
+                        && block.md5().equals(Wire.toStr(Wire.member(r, "md5"), "md5"));
+                return intact ? new Answer(State.GOOD, null, "vouched") : new Answer(State.BAD, null, "corrupt (MD5 mismatch)");
             }
             byte[] data = Wire.toBytes(Wire.member(r, "data"), "data");
             if (data.length != block.length() || !Md5.hex(data).equals(block.md5())) {
@@ -161,7 +197,9 @@ final class BlockReader {
         return (int) answers.values().stream().filter(a -> a.state() != State.NO_ANSWER).count();
     }
 
+    /** Verified bytes from a good answer that carried them, or null. */
     private static byte[] good(Map<DataServerHandle, Answer> answers) {
-        return answers.values().stream().filter(a -> a.state() == State.GOOD).map(Answer::data).findFirst().orElse(null);
+        return answers.values().stream().filter(a -> a.state() == State.GOOD && a.data() != null).map(Answer::data)
+                .findFirst().orElse(null);
     }
 }

@@ -147,10 +147,7 @@ final class MetaServiceImpl implements MetaService {
 
     @Override
     public boolean clearMissed(String ino, int index, String server) {
-        if (server.isEmpty() || server.length() > 300 || server.indexOf(' ') >= 0) {
-            throw FsException.invalid("server must be host:port");
-        }
-        return store.clearMissed(ino(ino, "ino"), Wire.nonNegativeInt(index, "index"), server);
+        return store.clearMissed(ino(ino, "ino"), Wire.nonNegativeInt(index, "index"), Wire.server(server));
     }
 
     private static long ino(String value, String field) {

@@ -324,16 +324,7 @@ final class MetaStore implements AutoCloseable {
                 }
             }
             long firstDropped = (size + blockSize - 1) / blockSize;
-            List<BlockRecord> dropped = new ArrayList<>();
-            try (PreparedStatement s = db.prepareStatement(
-                    "SELECT idx, version, length, md5 FROM blocks WHERE ino=? AND idx>=?")) {
-                bind(s, ino, firstDropped);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        dropped.add(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4)));
-                    }
-                }
-            }
+            List<BlockRecord> dropped = blockRecords("WHERE ino=? AND idx>=?", ino, firstDropped);
             update("DELETE FROM blocks WHERE ino=? AND idx>=?", ino, firstDropped);
             update("DELETE FROM missed WHERE ino=? AND idx>=?", ino, firstDropped);
             long now = now();
@@ -430,13 +421,20 @@ final class MetaStore implements AutoCloseable {
     }
 
     private Optional<BlockRecord> block(long ino, long index) throws SQLException {
-        try (PreparedStatement s = db.prepareStatement("SELECT idx, version, length, md5 FROM blocks WHERE ino=? AND idx=?")) {
-            bind(s, ino, index);
+        return blockRecords("WHERE ino=? AND idx=?", ino, index).stream().findFirst();
+    }
+
+    private List<BlockRecord> blockRecords(String where, Object... args) throws SQLException {
+        List<BlockRecord> out = new ArrayList<>();
+        try (PreparedStatement s = db.prepareStatement("SELECT idx, version, length, md5 FROM blocks " + where)) {
+            bind(s, args);
             try (ResultSet r = s.executeQuery()) {
-                return r.next() ? Optional.of(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4)))
-                        : Optional.empty();
+                while (r.next()) {
+                    out.add(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4)));
+                }
             }
         }
+        return out;
     }
 
     private void removeEmptyDirectory(long parent, String name, long ino) throws SQLException {

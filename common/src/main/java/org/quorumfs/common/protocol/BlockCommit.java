@@ -20,11 +20,7 @@ public record BlockCommit(BlockRecord block, long expectedVersion, List<String> 
                     + " must be greater than the expected " + expectedVersion);
         }
         missedServers = List.copyOf(missedServers);
-        for (String server : missedServers) {
-            if (server.isEmpty() || server.length() > 300 || server.indexOf(' ') >= 0) {
-                throw FsException.invalid("missed server must be host:port, got '" + server + "'");
-            }
-        }
+        missedServers.forEach(Wire::server);
     }
 
     public Map<String, Object> toWire() {
@@ -36,12 +32,7 @@ public record BlockCommit(BlockRecord block, long expectedVersion, List<String> 
 
     public static BlockCommit fromWire(Object value) {
         Map<String, Object> m = Wire.toStruct(value, "commit");
-        Object[] missed = Wire.toArray(Wire.member(m, "missed"), "missed");
-        String[] servers = new String[missed.length];
-        for (int i = 0; i < missed.length; i++) {
-            servers[i] = Wire.toStr(missed[i], "missed server");
-        }
-        return new BlockCommit(BlockRecord.fromWire(m),
-                Wire.nonNegativeLong(Wire.member(m, "expected"), "expected"), List.of(servers));
+        return new BlockCommit(BlockRecord.fromWire(m), Wire.nonNegativeLong(Wire.member(m, "expected"), "expected"),
+                Wire.servers(Wire.member(m, "missed")));
     }
 }

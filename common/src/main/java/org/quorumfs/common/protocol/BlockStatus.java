@@ -22,11 +22,6 @@ public record BlockStatus(BlockRecord block, List<String> missed) {
 
     public static BlockStatus fromWire(Object value) {
         Map<String, Object> m = Wire.toStruct(value, "block");
-        Object[] missed = Wire.toArray(Wire.member(m, "missed"), "missed");
-        String[] servers = new String[missed.length];
-        for (int i = 0; i < missed.length; i++) {
-            servers[i] = Wire.toStr(missed[i], "missed server");
-        }
-        return new BlockStatus(BlockRecord.fromWire(m), List.of(servers));
+        return new BlockStatus(BlockRecord.fromWire(m), Wire.servers(Wire.member(m, "missed")));
     }
 }

@@ -21,6 +21,13 @@ public interface DataService {
      */
     Map<String, Object> get(String ino, int index, String version);
 
+    /**
+     * Vouches for a replica without sending it: {@code {found: true, length: int, md5: hex}} of the
+     * replica as it is on this server's disk, or {@code {found: false}}. Lets a read count Qr
+     * answering replicas while moving the bytes of only one.
+     */
+    Map<String, Object> check(String ino, int index, String version);
+
     /** Deletes replica {@code version} of a block, if held; returns how many (0 or 1). */
     int delete(String ino, int index, String version);
 

@@ -1,6 +1,8 @@
 package org.quorumfs.common.protocol;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -123,6 +125,25 @@ public final class Wire {
                     "name longer than " + Limits.MAX_NAME_BYTES + " bytes");
         }
         return name;
+    }
+
+    /** A data server's id as recorded for missed replicas: "host:port", no spaces. */
+    public static String server(Object value) {
+        String server = toStr(value, "server");
+        if (server.isEmpty() || server.length() > 300 || server.indexOf(' ') >= 0) {
+            throw FsException.invalid("server must be host:port, got '" + server + "'");
+        }
+        return server;
+    }
+
+    /** An array of {@link #server} ids. */
+    public static List<String> servers(Object value) {
+        Object[] array = toArray(value, "servers");
+        List<String> out = new ArrayList<>(array.length);
+        for (Object o : array) {
+            out.add(server(o));
+        }
+        return out;
     }
 
     private static String describe(Object value) {
