@@ -28,6 +28,8 @@ final class ErrnoTable {
         TABLE.put(ErrorCode.FILE_TOO_LARGE, Errno.EFBIG);
         TABLE.put(ErrorCode.TOO_LARGE, Errno.EIO);
         TABLE.put(ErrorCode.INVALID_MOVE, Errno.EINVAL);
+        // Paths are resolved again on a stale inode; one still stale was removed meanwhile.
+        TABLE.put(ErrorCode.STALE, Errno.ENOENT);
     }
 
     private ErrnoTable() {

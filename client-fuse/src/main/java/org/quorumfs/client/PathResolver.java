@@ -14,7 +14,7 @@ import java.time.Duration;
  * Turns the paths FUSE hands us into inode numbers. Looked-up directories are remembered for a
  * short time, as the kernel remembers entries (entry_timeout), and forgotten at once when this
  * mount renames or removes them; a stale entry left by another mount is dropped and looked up
- * again when the meta-server no longer knows its inode.
+ * again when the meta-server answers {@link ErrorCode#STALE} for its inode.
  */
 final class PathResolver {
     private final Mediator mediator;
@@ -38,7 +38,8 @@ final class PathResolver {
         try {
             return mediator.lookup(e.parent(), e.name());
         } catch (FsException ex) {
-            if (ex.code() != ErrorCode.NOT_FOUND || !forgetParentOf(path)) {
+            // A cached directory that another mount removed: walk the path again, once.
+            if (ex.code() != ErrorCode.STALE || !forgetParentOf(path)) {
                 throw ex;
             }
             return mediator.lookup(entry(path).parent(), e.name());

@@ -76,6 +76,21 @@ class RestartIT {
     }
 
     @Test
+    void twoMounts_oneRemovesAndRecreatesADirectoryTheOtherHasCached_theOtherSeesTheNewOne() {
+        String second = dir.resolve("second").toString();
+        cluster.bash("mkdir -p " + second).ok();
+        cluster.script("mount " + second + " --meta " + cluster.metaPort + " --data " + cluster.dataPortList(",")).ok();
+        try {
+            cluster.sh("mkdir d && echo one > d/x && cat d/x").ok();
+            cluster.bash("rm -r " + second + "/d && mkdir " + second + "/d && echo two > " + second + "/d/x").ok();
+            assertThat(cluster.sh("cat d/x").ok().out()).isEqualTo("two\n");
+            assertThat(cluster.bash("cat " + second + "/tree/small").ok().out()).isEqualTo("small\n");
+        } finally {
+            cluster.script("umount " + second).ok();
+        }
+    }
+
+    @Test
     void mount_withBadArguments_saysWhatToDo() {
         MountedCluster.Result qw = cluster.script("mount " + dir.resolve("other") + " --qw 5 --data 1,2,3,4");
         assertThat(qw.exit()).isNotZero();

@@ -132,7 +132,7 @@ final class MetaStore implements AutoCloseable {
         return tx(() -> {
             String target = queryString("SELECT target FROM inodes WHERE ino=?", ino);
             if (target == null) {
-                attributes(ino); // NOT_FOUND if absent
+                attributes(ino); // STALE if absent
                 throw FsException.invalid("inode " + ino + " is not a symlink");
             }
             return target;
@@ -513,7 +513,7 @@ final class MetaStore implements AutoCloseable {
     private Attributes attributes(long ino) throws SQLException {
         Attributes a = attributesOrNull(ino);
         if (a == null) {
-            throw FsException.notFound("inode " + ino);
+            throw new FsException(ErrorCode.STALE, "inode " + ino + " does not exist");
         }
         return a;
     }

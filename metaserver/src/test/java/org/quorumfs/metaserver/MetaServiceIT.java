@@ -97,7 +97,7 @@ class MetaServiceIT {
         meta.rmdir(id(d), "sub");
         meta.rmdir(ROOT, "d");
         assertThat(Attributes.fromWire(meta.getattr(ROOT)).nlink()).isEqualTo(2);
-        assertCode(ErrorCode.NOT_FOUND, () -> meta.getattr(id(d)));
+        assertCode(ErrorCode.STALE, () -> meta.getattr(id(d)));
     }
 
     @Test
@@ -131,7 +131,7 @@ class MetaServiceIT {
         Attributes y = create(ROOT, "y");
         assertThat(meta.rename(ROOT, "x", ROOT, "y")).isEqualTo(id(y));
         assertThat(Attributes.fromWire(meta.lookup(ROOT, "y")).ino()).isEqualTo(x.ino());
-        assertCode(ErrorCode.NOT_FOUND, () -> meta.getattr(id(y)));
+        assertCode(ErrorCode.STALE, () -> meta.getattr(id(y)));
     }
 
     @Test

@@ -7,7 +7,7 @@ package org.quorumfs.common.protocol;
 public enum ErrorCode {
     /** A bug or an unexpected condition on the server; details are in the server's log. */
     INTERNAL(1),
-    /** No such file, directory, inode, block or replica. */
+    /** No such name in a directory, or no such replica. */
     NOT_FOUND(2),
     /** The name is taken (exclusive create, mkdir, link, symlink). */
     EXISTS(3),
@@ -36,7 +36,12 @@ public enum ErrorCode {
     /** A request larger than the server accepts. */
     TOO_LARGE(15),
     /** Renaming a directory into its own subtree. */
-    INVALID_MOVE(16);
+    INVALID_MOVE(16),
+    /**
+     * An inode given by number no longer exists (NFS's stale handle): a client that cached it
+     * resolves the path again. {@link #NOT_FOUND} is a name that is not in its directory.
+     */
+    STALE(17);
 
     private final int wire;
 

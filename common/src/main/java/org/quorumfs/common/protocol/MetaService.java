@@ -8,8 +8,9 @@ import java.util.Map;
  * ({@link Wire}), structs are the {@code toWire()} forms of the records in this package.
  *
  * <p>Every mutating call is one transaction, durable before it returns. Every call fails with an
- * {@link FsException} whose {@link ErrorCode} is the XML-RPC faultCode: {@code NOT_FOUND} for an
- * unknown inode or name, {@code INVALID_ARGUMENT} for malformed input, {@code NAME_TOO_LONG},
+ * {@link FsException} whose {@link ErrorCode} is the XML-RPC faultCode: {@code STALE} for an
+ * inode number that does not exist, {@code NOT_FOUND} for a name not in its directory,
+ * {@code INVALID_ARGUMENT} for malformed input, {@code NAME_TOO_LONG},
  * {@code NOT_DIRECTORY} when a parent is not a directory, plus the codes named per method.
  * The root directory is inode {@link #ROOT}.
  */
