@@ -39,7 +39,7 @@ running_pid() {
   [ -f "$f" ] || return 1
   pid=$(cat "$f")
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "org.quorumfs.*[[:space:]]$1\b" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep "org.quorumfs.*[[:space:]]$1\b" >/dev/null || return 1
   echo "$pid"
 }
 
@@ -79,7 +79,7 @@ start_server() {
   echo "$role on port $port: pid $pid, log $log"
 }
 
-have_libfuse2() { ldconfig -p 2>/dev/null | grep -q 'libfuse\.so\.2'; }
+have_libfuse2() { ldconfig -p 2>/dev/null | grep 'libfuse\.so\.2' >/dev/null; }  # no -q: an early exit would SIGPIPE ldconfig, and pipefail report it
 
 # The canonical path of a mountpoint and the name its pid and log files use.
 mount_key() { realpath -m "$1" | sed 's#[^A-Za-z0-9._-]#_#g'; }

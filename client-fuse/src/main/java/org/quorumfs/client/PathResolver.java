@@ -9,6 +9,7 @@ import org.quorumfs.common.protocol.MetaService;
 import org.quorumfs.mediator.Mediator;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Turns the paths FUSE hands us into inode numbers. Looked-up directories are remembered for a
@@ -17,12 +18,31 @@ import java.time.Duration;
  * again when the meta-server answers {@link ErrorCode#STALE} for its inode.
  */
 final class PathResolver {
+    /**
+     * How long attributes just fetched may answer the same path again. The kernel asks twice per
+     * stat (lookup, then getattr, since attributes are not cached there); this lets the second
+     * question cost nothing, and lets another mount's change show ≤ 50 ms late.
+     */
+    static final Duration ATTRIBUTES_TTL = Duration.ofMillis(50);
+
     private final Mediator mediator;
     private final Cache<String, Long> directories;
+    private final Cache<String, Remembered> recent;
+    /** Bumped by every change this mount makes: attributes remembered before it are not used. */
+    private final AtomicLong generation = new AtomicLong();
+
+    private record Remembered(Attributes attributes, long generation) {
+    }
 
     PathResolver(Mediator mediator, Duration ttl) {
         this.mediator = mediator;
         this.directories = CacheBuilder.newBuilder().maximumSize(100_000).expireAfterWrite(ttl).build();
+        this.recent = CacheBuilder.newBuilder().maximumSize(10_000).expireAfterWrite(ATTRIBUTES_TTL).build();
+    }
+
+    /** This mount changed something: forget every attribute remembered so far. */
+    void changed() {
+        generation.incrementAndGet();
     }
 
     /** A path split into its parent directory's inode and its last name. */
@@ -31,6 +51,17 @@ final class PathResolver {
 
     /** The attributes of what {@code path} names. */
     Attributes attributes(String path) {
+        long gen = generation.get();
+        Remembered r = recent.getIfPresent(path);
+        if (r != null && r.generation() == gen) {
+            return r.attributes();
+        }
+        Attributes a = fetch(path);
+        recent.put(path, new Remembered(a, gen));
+        return a;
+    }
+
+    private Attributes fetch(String path) {
         if (path.equals("/")) {
             return mediator.getattr(MetaService.ROOT);
         }

@@ -69,6 +69,16 @@ final class QuorumFuse extends FuseStubFS {
         }
     }
 
+    /** {@link #guard} for a callback that changes something: remembered attributes are dropped. */
+    private int change(String op, String path, IntSupplier body) {
+        paths.changed();
+        try {
+            return guard(op, path, body);
+        } finally {
+            paths.changed();
+        }
+    }
+
     private int uid() {
         return (int) getContext().uid.get();
     }
@@ -127,7 +137,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int mknod(String path, @mode_t long mode, long rdev) {
-        return guard("mknod", path, () -> {
+        return change("mknod", path, () -> {
             int type = (int) mode & FileType.TYPE_MASK;
             if (type != 0 && type != FileType.REGULAR.bits()) {
                 return ErrnoTable.negative(Errno.EPERM); // only regular files live here
@@ -140,7 +150,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int create(String path, @mode_t long mode, FuseFileInfo fi) {
-        return guard("create", path, () -> {
+        return change("create", path, () -> {
             PathResolver.Entry e = paths.entry(path);
             Attributes a;
             try {
@@ -176,7 +186,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        return guard("write", path, () -> {
+        return change("write", path, () -> {
             if ((fi.flags.get() & O_ACCMODE) == 0) {
                 return ErrnoTable.negative(Errno.EBADF);
             }
@@ -186,7 +196,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int flush(String path, FuseFileInfo fi) {
-        return guard("flush", path, () -> {
+        return change("flush", path, () -> {
             files.get(fi.fh.get()).flush();
             return 0;
         });
@@ -199,7 +209,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int release(String path, FuseFileInfo fi) {
-        return guard("release", path, () -> {
+        return change("release", path, () -> {
             files.release(fi.fh.get());
             return 0;
         });
@@ -207,7 +217,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int truncate(String path, @off_t long size) {
-        return guard("truncate", path, () -> {
+        return change("truncate", path, () -> {
             Attributes a = paths.attributes(path);
             if (a.isDirectory()) {
                 return ErrnoTable.negative(Errno.EISDIR);
@@ -224,7 +234,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
-        return guard("ftruncate", path, () -> {
+        return change("ftruncate", path, () -> {
             files.get(fi.fh.get()).truncate(size);
             return 0;
         });
@@ -232,7 +242,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int mkdir(String path, @mode_t long mode) {
-        return guard("mkdir", path, () -> {
+        return change("mkdir", path, () -> {
             PathResolver.Entry e = paths.entry(path);
             Attributes a = mediator.mkdir(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
             paths.rememberDirectory(path, a.ino());
@@ -242,7 +252,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int unlink(String path) {
-        return guard("unlink", path, () -> {
+        return change("unlink", path, () -> {
             PathResolver.Entry e = paths.entry(path);
             mediator.unlink(e.parent(), e.name());
             return 0;
@@ -251,7 +261,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int rmdir(String path) {
-        return guard("rmdir", path, () -> {
+        return change("rmdir", path, () -> {
             PathResolver.Entry e = paths.entry(path);
             mediator.rmdir(e.parent(), e.name());
             paths.forget(path);
@@ -261,7 +271,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int symlink(String target, String linkPath) {
-        return guard("symlink", linkPath, () -> {
+        return change("symlink", linkPath, () -> {
             PathResolver.Entry e = paths.entry(linkPath);
             mediator.symlink(e.parent(), e.name(), target, uid(), gid());
             return 0;
@@ -270,7 +280,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int rename(String from, String to) {
-        return guard("rename", from, () -> {
+        return change("rename", from, () -> {
             PathResolver.Entry src = paths.entry(from);
             PathResolver.Entry dst = paths.entry(to);
             mediator.rename(src.parent(), src.name(), dst.parent(), dst.name());
@@ -282,7 +292,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int link(String existing, String newPath) {
-        return guard("link", newPath, () -> {
+        return change("link", newPath, () -> {
             long ino = paths.inode(existing);
             PathResolver.Entry e = paths.entry(newPath);
             mediator.link(ino, e.parent(), e.name());
@@ -292,7 +302,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int chmod(String path, @mode_t long mode) {
-        return guard("chmod", path, () -> {
+        return change("chmod", path, () -> {
             mediator.setattr(paths.inode(path), AttributeChanges.none().withMode((int) mode));
             return 0;
         });
@@ -300,7 +310,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int chown(String path, long uid, long gid) {
-        return guard("chown", path, () -> {
+        return change("chown", path, () -> {
             int u = (uid & UNCHANGED_ID) == UNCHANGED_ID ? -1 : (int) uid;
             int g = (gid & UNCHANGED_ID) == UNCHANGED_ID ? -1 : (int) gid;
             mediator.setattr(paths.inode(path), AttributeChanges.none().withOwner(u, g));
@@ -310,7 +320,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int utimens(String path, Timespec[] timespec) {
-        return guard("utimens", path, () -> {
+        return change("utimens", path, () -> {
             mediator.setattr(paths.inode(path), AttributeChanges.none().withTimes(time(timespec[0]), time(timespec[1])));
             return 0;
         });
