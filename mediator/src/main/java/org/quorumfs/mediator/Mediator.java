@@ -76,10 +76,6 @@ public final class Mediator implements AutoCloseable {
         return new Mediator(config, meta, blockSize);
     }
 
-    public MediatorConfig config() {
-        return config;
-    }
-
     public int blockSize() {
         return blockSize;
     }

@@ -31,10 +31,6 @@ public class FsException extends RuntimeException {
         return new FsException(ErrorCode.INVALID_ARGUMENT, message);
     }
 
-    public static FsException io(String message) {
-        return new FsException(ErrorCode.IO, message);
-    }
-
     @Override
     public String toString() {
         return code + ": " + getMessage();

@@ -20,12 +20,10 @@ public final class ServerProcess implements AutoCloseable {
 
     private final Process process;
     private final int port;
-    private final Path log;
 
-    private ServerProcess(Process process, int port, Path log) {
+    private ServerProcess(Process process, int port) {
         this.process = process;
         this.port = port;
-        this.log = log;
     }
 
     /** Starts {@code mainClass} with this JVM's class path and waits until it is ready. */
@@ -40,7 +38,7 @@ public final class ServerProcess implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             Matcher m = READY.matcher(Files.readString(log, StandardCharsets.UTF_8));
             if (m.find()) {
-                return new ServerProcess(p, Integer.parseInt(m.group(1)), log);
+                return new ServerProcess(p, Integer.parseInt(m.group(1)));
             }
             if (!p.isAlive()) {
                 throw new IOException(mainClass.getSimpleName() + " exited with " + p.exitValue() + ": "
@@ -54,14 +52,6 @@ public final class ServerProcess implements AutoCloseable {
 
     public int port() {
         return port;
-    }
-
-    public long pid() {
-        return process.pid();
-    }
-
-    public String output() throws IOException {
-        return Files.readString(log, StandardCharsets.UTF_8);
     }
 
     /** SIGKILL, and wait for the process to be gone. */

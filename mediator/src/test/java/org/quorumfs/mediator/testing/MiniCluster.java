@@ -111,10 +111,6 @@ public final class MiniCluster implements AutoCloseable {
         }
     }
 
-    public boolean isUp(int i) {
-        return data[i] != null;
-    }
-
     /** The replica file of (ino, index, version) on server {@code i} (whether it exists or not). */
     public Path replica(int i, long ino, int index, long version) {
         return dataDir(dir, i).resolve("blocks").resolve(String.format("%016x", ino))

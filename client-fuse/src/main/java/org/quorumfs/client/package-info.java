@@ -1,0 +1,2 @@
+/** The mount: FUSE callbacks over the mediator, path resolution, write buffering, the mount command. */
+package org.quorumfs.client;
