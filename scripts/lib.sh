@@ -43,11 +43,12 @@ running_pid() {
   echo "$pid"
 }
 
-# Waits until a log file says "ready on port", or the process dies, or 30 s pass.
+# Waits until a log file says "ready on port" after byte OFFSET (logs are appended across
+# restarts: an earlier run's line must not count), or the process dies, or 30 s pass.
 await_ready() {
-  local pid=$1 log=$2 what=$3
+  local pid=$1 log=$2 what=$3 offset=$4
   for _ in $(seq 1 300); do
-    grep -q "ready on port" "$log" 2>/dev/null && return 0
+    tail -c +$((offset + 1)) "$log" 2>/dev/null | grep "ready on port" >/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || { echo "$what failed to start:" >&2; tail -n 5 "$log" >&2; return 1; }
     sleep 0.1
   done
@@ -71,11 +72,13 @@ start_server() {
     echo $$ >"$(pid_file "$port")"
     exec java -Xmx512m "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$QFS_VAR/$role-$port" "$@"
   fi
+  local offset
+  offset=$(stat -c %s "$log" 2>/dev/null || echo 0)
   setsid java -Xmx512m "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$QFS_VAR/$role-$port" "$@" \
     >>"$log" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$(pid_file "$port")"
-  await_ready "$pid" "$log" "$role $port" || { kill -9 "$pid" 2>/dev/null; rm -f "$(pid_file "$port")"; return 1; }
+  await_ready "$pid" "$log" "$role $port" "$offset" || { kill -9 "$pid" 2>/dev/null; rm -f "$(pid_file "$port")"; return 1; }
   echo "$role on port $port: pid $pid, log $log"
 }
 

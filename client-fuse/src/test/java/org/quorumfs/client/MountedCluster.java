@@ -134,6 +134,7 @@ final class MountedCluster implements AutoCloseable {
         } catch (IOException e) {
             // fall through to killing what we started
         }
+        keepLogs();
         Path run = var.resolve("run");
         if (Files.isDirectory(run)) {
             try (var pids = Files.list(run)) {
@@ -150,6 +151,20 @@ final class MountedCluster implements AutoCloseable {
             } catch (IOException e) {
                 throw new AssertionError(e);
             }
+        }
+    }
+
+    /** Copies the servers' and the client's logs to target/e2e-logs/, so a failure in CI can be read. */
+    private void keepLogs() {
+        Path logs = var.resolve("log");
+        Path keep = ROOT.resolve("client-fuse/target/e2e-logs").resolve(var.getParent().getFileName().toString());
+        try (var files = Files.list(logs)) {
+            Files.createDirectories(keep);
+            for (Path f : files.toList()) {
+                Files.copy(f, keep.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            // no logs (nothing started) or no target/: nothing to keep
         }
     }
 

@@ -151,10 +151,11 @@ class SeedFaultsIT {
         MountedCluster.Result r = cluster.sh("echo lost > file1");
         assertThat(r.exit()).isNotZero();
         assertThat(r.err()).contains("Input/output error");
+        assertThat(cluster.sh("truncate -s 0 file1").err()).contains("Input/output error");
         cluster.script("dataserver " + port(0) + " " + port(1) + " " + port(2) + " --background").ok();
         pastBackoff();
-        // The shell truncated file1 before echo's write failed: truncation is a metadata change that
-        // succeeded. What was lost is the write the application was told had failed.
+        // Neither the shell's O_TRUNC nor truncate(1) dropped the committed content.
+        assertThat(out("cat file1")).isEqualTo(FILE1);
         assertThat(out("echo again > file1 && cat file1")).isEqualTo("again\n");
     }
 }

@@ -14,9 +14,11 @@ import java.util.function.Function;
 
 /**
  * One data server as the mediator sees it: its RPC proxy, bounded retries, and whether it is
- * believed down. A server that could not be reached in all tries is skipped for a back-off period,
- * so a dead server costs the retries once, not on every block; a server that timed out is not
- * retried at all (it is hung, and each try would cost a full reply timeout).
+ * believed down. A refused connection is retried a few times after a pause; a server that
+ * refused them all is skipped for a back-off period, so a dead server costs the retries once, not
+ * on every block. A server that timed out is not retried at all (it is hung, and each try would
+ * cost a full reply timeout). Any other failure is most likely a kept-alive connection the server
+ * closed when it restarted, and is retried at once.
  */
 final class DataServerHandle {
     private static final Logger log = LoggerFactory.getLogger(DataServerHandle.class);
@@ -65,8 +67,10 @@ final class DataServerHandle {
         if (believedDown()) {
             throw new FsException(ErrorCode.UNAVAILABLE, id() + " is believed down");
         }
-        FsException last = null;
-        for (int attempt = 1; attempt <= attempts; attempt++) {
+        FsException last;
+        int refusals = 0;
+        int staleConnections = 0;
+        while (true) {
             try {
                 T result = op.apply(rpc);
                 downUntilNanos = System.nanoTime();
@@ -76,10 +80,17 @@ final class DataServerHandle {
                     throw e;
                 }
                 last = e;
-                if (Failures.timedOut(e) || attempt == attempts) {
+                if (Failures.timedOut(e)) {
                     break;
                 }
-                sleep(pause);
+                if (Failures.refused(e)) {
+                    if (++refusals >= attempts) {
+                        break;
+                    }
+                    sleep(pause);
+                } else if (++staleConnections > Failures.STALE_CONNECTION_RETRIES) {
+                    break;
+                }
             }
         }
         log.debug("{} unreachable, skipping it for {}", id(), backoff);

@@ -343,13 +343,21 @@ public final class Mediator implements AutoCloseable {
         }
     }
 
-    /** Sets a file's size; a block cut short is rewritten so that growing it again shows zeros. */
+    /**
+     * Sets a file's size; a block cut short is rewritten so that growing it again shows zeros.
+     * Like a write, it needs Qw reachable data servers: without them the filesystem refuses to
+     * change data (as GlusterFS under client quorum), or a shell's {@code > file} would drop
+     * committed data right before its write fails.
+     */
     public Attributes truncate(long ino, long size) {
         if (size < 0) {
             throw FsException.invalid("size must not be negative");
         }
         if (size > maxFileSize) {
             throw new FsException(ErrorCode.FILE_TOO_LARGE, "size " + size + " exceeds the largest file " + maxFileSize);
+        }
+        if (!writeQuorumReachable()) {
+            throw new FsException(ErrorCode.IO, "fewer than Qw data servers are reachable: data is read-only until they return");
         }
         for (int attempt = 1; ; attempt++) {
             int cut = (int) (size % blockSize);

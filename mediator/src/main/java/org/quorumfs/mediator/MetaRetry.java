@@ -9,9 +9,9 @@ import java.lang.reflect.Proxy;
 import java.time.Duration;
 
 /**
- * Bounded retries of meta-server calls that could not reach it: a restarted meta-server leaves
- * kept-alive connections dead, and the first call on one fails before it is sent. A call that
- * timed out is not retried: it may have been executed.
+ * Bounded retries of meta-server calls that could not reach it: a refused connection a few times
+ * after a pause, and at once a kept-alive connection a restarted meta-server left dead (the call
+ * failed before it was sent). A call that timed out is not retried: it may have been executed.
  */
 final class MetaRetry {
     private MetaRetry() {
@@ -20,16 +20,25 @@ final class MetaRetry {
     static MetaService wrap(MetaService meta, int attempts, Duration pause) {
         return (MetaService) Proxy.newProxyInstance(MetaService.class.getClassLoader(), new Class<?>[] {MetaService.class},
                 (self, method, args) -> {
-                    for (int attempt = 1; ; attempt++) {
+                    int refusals = 0;
+                    int staleConnections = 0;
+                    while (true) {
                         try {
                             return method.invoke(meta, args);
                         } catch (InvocationTargetException e) {
                             Throwable t = e.getCause();
                             if (!(t instanceof FsException fs) || fs.code() != ErrorCode.UNAVAILABLE
-                                    || attempt >= attempts || Failures.timedOut(fs)) {
+                                    || Failures.timedOut(fs)) {
                                 throw t;
                             }
-                            Thread.sleep(pause.toMillis());
+                            if (Failures.refused(fs)) {
+                                if (++refusals >= attempts) {
+                                    throw t;
+                                }
+                                Thread.sleep(pause.toMillis());
+                            } else if (++staleConnections > Failures.STALE_CONNECTION_RETRIES) {
+                                throw t;
+                            }
                         }
                     }
                 });

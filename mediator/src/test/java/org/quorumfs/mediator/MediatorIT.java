@@ -170,6 +170,25 @@ class MediatorIT {
     }
 
     @Test
+    void everyServerRestartedOnItsPort_withConnectionsKeptAlive_theNextReadSucceedsAtOnce() throws Exception {
+        long ino = newFile("kept-alive");
+        byte[] data = random(16 * BLOCK, 9);
+        mediator.write(ino, 0, data);
+        List<CompletableFuture<byte[]>> readers = new ArrayList<>();
+        for (int r = 0; r < 8; r++) {
+            readers.add(CompletableFuture.supplyAsync(() -> mediator.read(ino, 0, data.length)));
+        }
+        for (CompletableFuture<byte[]> r : readers) {
+            assertThat(r.get()).isEqualTo(data); // several idle kept-alive connections per server now
+        }
+        for (int i = 0; i < cluster.size(); i++) {
+            cluster.restart(i);
+        }
+        assertThat(mediator.read(ino, 0, data.length)).isEqualTo(data);
+        assertThat(mediator.stats().quorumFailures()).isZero();
+    }
+
+    @Test
     void readdir_returnsEveryEntryAcrossPages() {
         long d = mediator.mkdir(MetaService.ROOT, "many", 0755, 0, 0).ino();
         for (int i = 0; i < 2100; i++) {

@@ -26,6 +26,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * An embeddable XML-RPC server for one or more service interfaces of
@@ -101,6 +103,8 @@ public final class RpcServer implements AutoCloseable {
     }
 
     private static final class QfsWebServer extends WebServer {
+        private final CountDownLatch listenerDone = new CountDownLatch(1);
+
         QfsWebServer(int port, InetAddress bind) {
             super(port, bind);
         }
@@ -115,8 +119,24 @@ public final class RpcServer implements AutoCloseable {
                 if (serverSocket != null) {
                     serverSocket.close();
                 }
+                // A socket closed while another thread is blocked in accept() is really closed only
+                // when that thread wakes: wait for it, so the port is free when close() returns.
+                if (!listenerDone.await(5, TimeUnit.SECONDS)) {
+                    log.warn("listener thread did not stop within 5 s");
+                }
             } catch (IOException e) {
                 log.debug("closing the listening socket", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void run() {
+            try {
+                super.run();
+            } finally {
+                listenerDone.countDown();
             }
         }
 
