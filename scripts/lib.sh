@@ -26,6 +26,10 @@ module_classpath() {
   echo "$jar:$QFS_ROOT/$module/target/lib/*"
 }
 
+# Whether a process still runs. A zombie does not: an orphaned client or server is reaped by
+# whatever runs as pid 1, which may take seconds, and kill -0 succeeds on it all that time.
+alive() { local st; st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) && [ "${st%% *}" != Z ]; }
+
 valid_port() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ]; }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

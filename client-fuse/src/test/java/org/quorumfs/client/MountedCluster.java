@@ -143,7 +143,7 @@ final class MountedCluster implements AutoCloseable {
                     ProcessHandle.of(pid).ifPresent(ph -> {
                         if (ph.info().commandLine().orElse("").contains("org.quorumfs")) {
                             ph.destroyForcibly();
-                            ph.onExit().join();
+                            awaitExit(pid);
                         }
                     });
                     Files.deleteIfExists(f);
@@ -152,6 +152,30 @@ final class MountedCluster implements AutoCloseable {
                 throw new AssertionError(e);
             }
         }
+    }
+
+    /**
+     * Waits until a killed process is gone or a zombie. Our processes are orphans (the scripts
+     * detach them), reaped by pid 1 whenever it gets to it; {@code ProcessHandle.onExit} would
+     * wait for that too, seconds per process here.
+     */
+    private static void awaitExit(long pid) {
+        Path stat = Path.of("/proc/" + pid + "/stat");
+        for (int i = 0; i < 500; i++) {
+            try {
+                String s = Files.readString(stat);
+                if (s.substring(s.lastIndexOf(')') + 2).startsWith("Z")) {
+                    return;
+                }
+                Thread.sleep(20);
+            } catch (IOException gone) {
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        throw new AssertionError("process " + pid + " still runs 10 s after kill -9");
     }
 
     /** Copies the servers' and the client's logs to target/e2e-logs/, so a failure in CI can be read. */
@@ -168,7 +192,7 @@ final class MountedCluster implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         // The scripts take explicit ports (as a user gives them), so the OS picks free ones here.
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();

@@ -91,7 +91,17 @@ class RestartIT {
     }
 
     @Test
-    void mount_withBadArguments_saysWhatToDo() {
+    void scripts_withBadArguments_sayWhatToDo_andLeaveNothingBehind() throws IOException {
+        int spare = MountedCluster.freePort();
+        int taken = cluster.dataPorts.get(0);
+        MountedCluster.Result inUse = cluster.script("dataserver " + spare + " " + taken + " --background");
+        assertThat(inUse.exit()).isNotZero();
+        assertThat(inUse.err()).contains("port " + taken + " is already in use by a QuorumFS server");
+        assertThat(cluster.bash("exec 3<>/dev/tcp/127.0.0.1/" + spare).exit())
+                .as("the server started beside the failed one is stopped").isNotZero();
+        assertThat(cluster.sh("cat tree/small").ok().out()).isEqualTo("small\n");
+        assertThat(cluster.script("kill-server " + spare).err()).contains("no QuorumFS server of ours");
+
         MountedCluster.Result qw = cluster.script("mount " + dir.resolve("other") + " --qw 5 --data 1,2,3,4");
         assertThat(qw.exit()).isNotZero();
         MountedCluster.Result busy = cluster.script("mount " + cluster.mnt + " --meta " + cluster.metaPort
