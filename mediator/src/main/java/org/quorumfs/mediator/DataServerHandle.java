@@ -14,11 +14,9 @@ import java.util.function.Function;
 
 /**
  * One data server as the mediator sees it: its RPC proxy, bounded retries, and whether it is
- * believed down. A refused connection is retried a few times after a pause; a server that
- * refused them all is skipped for a back-off period, so a dead server costs the retries once, not
- * on every block. A server that timed out is not retried at all (it is hung, and each try would
- * cost a full reply timeout). Any other failure is most likely a kept-alive connection the server
- * closed when it restarted, and is retried at once.
+ * believed down. Each call retries as {@link RetryBudget} allows; a server still unreachable after
+ * that is skipped for a back-off period, so a dead server costs the retries once, not on every
+ * block.
  */
 final class DataServerHandle {
     private static final Logger log = LoggerFactory.getLogger(DataServerHandle.class);
@@ -67,9 +65,7 @@ final class DataServerHandle {
         if (believedDown()) {
             throw new FsException(ErrorCode.UNAVAILABLE, id() + " is believed down");
         }
-        FsException last;
-        int refusals = 0;
-        int staleConnections = 0;
+        RetryBudget retries = new RetryBudget(attempts, pause);
         while (true) {
             try {
                 T result = op.apply(rpc);
@@ -79,32 +75,12 @@ final class DataServerHandle {
                 if (e.code() != ErrorCode.UNAVAILABLE) {
                     throw e;
                 }
-                last = e;
-                if (Failures.timedOut(e)) {
-                    break;
-                }
-                if (Failures.refused(e)) {
-                    if (++refusals >= attempts) {
-                        break;
-                    }
-                    sleep(pause);
-                } else if (++staleConnections > Failures.STALE_CONNECTION_RETRIES) {
-                    break;
+                if (!retries.tryAgain(e)) {
+                    log.debug("{} unreachable, skipping it for {}", id(), backoff);
+                    downUntilNanos = System.nanoTime() + backoff.toNanos();
+                    throw e;
                 }
             }
-        }
-        log.debug("{} unreachable, skipping it for {}", id(), backoff);
-        downUntilNanos = System.nanoTime() + backoff.toNanos();
-        throw last;
-    }
-
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FsException(ErrorCode.IO, "interrupted");
         }
     }
 

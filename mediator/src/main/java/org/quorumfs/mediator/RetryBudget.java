@@ -1,0 +1,72 @@
+package org.quorumfs.mediator;
+
+import org.quorumfs.common.protocol.ErrorCode;
+import org.quorumfs.common.protocol.FsException;
+
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+
+/**
+ * The retries one call to a server may make when the server could not be reached
+ * ({@link ErrorCode#UNAVAILABLE}), by what the failure says:
+ * <ul>
+ * <li>timed out: none. The server is hung, each try would cost a full reply timeout, and the call
+ * may have been executed.</li>
+ * <li>connection refused: the server is not running. A few tries, each after a pause.</li>
+ * <li>anything else: most likely a kept-alive connection the server closed when it restarted,
+ * failing before the call was sent. Retried at once, a bounded number of times.</li>
+ * </ul>
+ * One budget per call; not thread-safe.
+ */
+final class RetryBudget {
+    /**
+     * Immediate retries allowed for failures that look like a dead kept-alive connection: one more
+     * than HttpURLConnection keeps idle per server (http.maxConnections, 5), so that after a server
+     * restarts, every dead cached connection can be drawn and discarded before a fresh one is made.
+     */
+    static final int STALE_CONNECTION_RETRIES = 6;
+
+    private final int refusedAttempts;
+    private final Duration pause;
+    private int refusals;
+    private int staleConnections;
+
+    /** {@code refusedAttempts}: tries in all while the connection is refused, {@code pause} apart. */
+    RetryBudget(int refusedAttempts, Duration pause) {
+        this.refusedAttempts = refusedAttempts;
+        this.pause = pause;
+    }
+
+    /**
+     * Whether the call that failed with {@code e} may be tried again; pauses first when that is the
+     * policy. Failures other than {@link ErrorCode#UNAVAILABLE} are the server's answer: never.
+     */
+    boolean tryAgain(FsException e) {
+        if (e.code() != ErrorCode.UNAVAILABLE || causedBy(e, SocketTimeoutException.class)) {
+            return false;
+        }
+        if (!causedBy(e, ConnectException.class)) {
+            return ++staleConnections <= STALE_CONNECTION_RETRIES;
+        }
+        if (++refusals >= refusedAttempts) {
+            return false;
+        }
+        try {
+            Thread.sleep(pause.toMillis());
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new FsException(ErrorCode.IO, "interrupted");
+        }
+        return true;
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
