@@ -46,6 +46,8 @@ final class OpenFile {
     private int aheadIndex = -1;
     private Future<byte[]> ahead;
     private int handles;
+    /** Whether data went out through this open file (then its flush and release change the file). */
+    private boolean written;
 
     OpenFile(long ino, long size, Mediator mediator, ExecutorService io) {
         this.ino = ino;
@@ -76,7 +78,12 @@ final class OpenFile {
         return --handles == 0;
     }
 
+    synchronized boolean written() {
+        return written;
+    }
+
     synchronized int write(long offset, Pointer src, int length) {
+        written = true;
         if (offset < 0) {
             throw FsException.invalid("negative offset");
         }
@@ -213,6 +220,7 @@ final class OpenFile {
     }
 
     synchronized void truncate(long newSize) {
+        written = true;
         flush();
         size = mediator.truncate(ino, newSize).size();
         cachedIndex = -1;

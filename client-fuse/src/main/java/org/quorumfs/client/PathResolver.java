@@ -9,6 +9,7 @@ import org.quorumfs.common.protocol.MetaService;
 import org.quorumfs.mediator.Mediator;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -40,9 +41,39 @@ final class PathResolver {
         this.recent = CacheBuilder.newBuilder().maximumSize(10_000).expireAfterWrite(ATTRIBUTES_TTL).build();
     }
 
-    /** This mount changed something: forget every attribute remembered so far. */
-    void changed() {
-        generation.incrementAndGet();
+    /**
+     * A change this mount is making. Attributes remembered before it are not used from its start,
+     * and the attributes the meta-server answered for the changed path may answer the next
+     * questions (the kernel asks right after a create, chmod or touch).
+     */
+    static final class Change {
+        private final long generation;
+        private String path;
+        private Attributes result;
+
+        private Change(long generation) {
+            this.generation = generation;
+        }
+
+        /** What {@code path} is after this change, as the meta-server answered. */
+        void result(String path, Attributes attributes) {
+            this.path = path;
+            this.result = attributes;
+        }
+    }
+
+    /** This mount starts changing something: forget every attribute remembered so far. */
+    Change begin() {
+        return new Change(generation.incrementAndGet());
+    }
+
+    /** The change is done (or failed). */
+    void end(Change change) {
+        long now = generation.incrementAndGet();
+        // Its answer is still the truth only if no other change of this mount overlapped it.
+        if (change.path != null && now == change.generation + 1) {
+            recent.put(change.path, new Remembered(change.result, now));
+        }
     }
 
     /** A path split into its parent directory's inode and its last name. */
@@ -59,6 +90,12 @@ final class PathResolver {
         Attributes a = fetch(path);
         recent.put(path, new Remembered(a, gen));
         return a;
+    }
+
+    /** The attributes remembered for {@code path}, if they are still good to answer with. */
+    Optional<Attributes> remembered(String path) {
+        Remembered r = recent.getIfPresent(path);
+        return r != null && r.generation() == generation.get() ? Optional.of(r.attributes()) : Optional.empty();
     }
 
     private Attributes fetch(String path) {

@@ -26,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.function.IntSupplier;
+import java.util.function.ToIntFunction;
 
 /**
  * The FUSE face of QuorumFS: each callback resolves paths, calls the mediator and returns 0, a
@@ -71,11 +72,16 @@ final class QuorumFuse extends FuseStubFS {
 
     /** {@link #guard} for a callback that changes something: remembered attributes are dropped. */
     private int change(String op, String path, IntSupplier body) {
-        paths.changed();
+        return change(op, path, c -> body.getAsInt());
+    }
+
+    /** {@link #change}, for a body that tells the changed path's new attributes to {@code c}. */
+    private int change(String op, String path, ToIntFunction<PathResolver.Change> body) {
+        PathResolver.Change c = paths.begin();
         try {
-            return guard(op, path, body);
+            return guard(op, path, () -> body.applyAsInt(c));
         } finally {
-            paths.changed();
+            paths.end(c);
         }
     }
 
@@ -119,7 +125,8 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
         return guard("fgetattr", path, () -> {
-            fill(stat, mediator.getattr(files.get(fi.fh.get()).ino()));
+            long ino = files.get(fi.fh.get()).ino();
+            fill(stat, paths.remembered(path).filter(a -> a.ino() == ino).orElseGet(() -> mediator.getattr(ino)));
             return 0;
         });
     }
@@ -150,7 +157,7 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int create(String path, @mode_t long mode, FuseFileInfo fi) {
-        return change("create", path, () -> {
+        return change("create", path, c -> {
             PathResolver.Entry e = paths.entry(path);
             Attributes a;
             try {
@@ -163,6 +170,7 @@ final class QuorumFuse extends FuseStubFS {
                 a = mediator.lookup(e.parent(), e.name());
             }
             fi.fh.set(files.open(a.ino(), a.size()));
+            c.result(path, a);
             return 0;
         });
     }
@@ -196,10 +204,23 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int flush(String path, FuseFileInfo fi) {
-        return change("flush", path, () -> {
+        IntSupplier body = () -> {
             files.get(fi.fh.get()).flush();
             return 0;
-        });
+        };
+        return writtenThrough(fi) ? change("flush", path, body) : guard("flush", path, body);
+    }
+
+    /**
+     * Whether data went out through the file of this handle: then flushing or releasing it commits
+     * blocks, a change of size and times; otherwise (a read, a touch) it changes nothing.
+     */
+    private boolean writtenThrough(FuseFileInfo fi) {
+        try {
+            return files.get(fi.fh.get()).written();
+        } catch (FsException unknownHandle) {
+            return true;
+        }
     }
 
     @Override
@@ -209,15 +230,16 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int release(String path, FuseFileInfo fi) {
-        return change("release", path, () -> {
+        IntSupplier body = () -> {
             files.release(fi.fh.get());
             return 0;
-        });
+        };
+        return writtenThrough(fi) ? change("release", path, body) : guard("release", path, body);
     }
 
     @Override
     public int truncate(String path, @off_t long size) {
-        return change("truncate", path, () -> {
+        return change("truncate", path, c -> {
             Attributes a = paths.attributes(path);
             if (a.isDirectory()) {
                 return ErrnoTable.negative(Errno.EISDIR);
@@ -226,7 +248,7 @@ final class QuorumFuse extends FuseStubFS {
             if (open.isPresent()) {
                 open.get().truncate(size);
             } else {
-                mediator.truncate(a.ino(), size);
+                c.result(path, mediator.truncate(a.ino(), size));
             }
             return 0;
         });
@@ -242,10 +264,11 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int mkdir(String path, @mode_t long mode) {
-        return change("mkdir", path, () -> {
+        return change("mkdir", path, c -> {
             PathResolver.Entry e = paths.entry(path);
             Attributes a = mediator.mkdir(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
             paths.rememberDirectory(path, a.ino());
+            c.result(path, a);
             return 0;
         });
     }
@@ -271,9 +294,9 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int symlink(String target, String linkPath) {
-        return change("symlink", linkPath, () -> {
+        return change("symlink", linkPath, c -> {
             PathResolver.Entry e = paths.entry(linkPath);
-            mediator.symlink(e.parent(), e.name(), target, uid(), gid());
+            c.result(linkPath, mediator.symlink(e.parent(), e.name(), target, uid(), gid()));
             return 0;
         });
     }
@@ -292,36 +315,37 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int link(String existing, String newPath) {
-        return change("link", newPath, () -> {
+        return change("link", newPath, c -> {
             long ino = paths.inode(existing);
             PathResolver.Entry e = paths.entry(newPath);
-            mediator.link(ino, e.parent(), e.name());
+            c.result(newPath, mediator.link(ino, e.parent(), e.name()));
             return 0;
         });
     }
 
     @Override
     public int chmod(String path, @mode_t long mode) {
-        return change("chmod", path, () -> {
-            mediator.setattr(paths.inode(path), AttributeChanges.none().withMode((int) mode));
+        return change("chmod", path, c -> {
+            c.result(path, mediator.setattr(paths.inode(path), AttributeChanges.none().withMode((int) mode)));
             return 0;
         });
     }
 
     @Override
     public int chown(String path, long uid, long gid) {
-        return change("chown", path, () -> {
+        return change("chown", path, c -> {
             int u = (uid & UNCHANGED_ID) == UNCHANGED_ID ? -1 : (int) uid;
             int g = (gid & UNCHANGED_ID) == UNCHANGED_ID ? -1 : (int) gid;
-            mediator.setattr(paths.inode(path), AttributeChanges.none().withOwner(u, g));
+            c.result(path, mediator.setattr(paths.inode(path), AttributeChanges.none().withOwner(u, g)));
             return 0;
         });
     }
 
     @Override
     public int utimens(String path, Timespec[] timespec) {
-        return change("utimens", path, () -> {
-            mediator.setattr(paths.inode(path), AttributeChanges.none().withTimes(time(timespec[0]), time(timespec[1])));
+        return change("utimens", path, c -> {
+            c.result(path, mediator.setattr(paths.inode(path),
+                    AttributeChanges.none().withTimes(time(timespec[0]), time(timespec[1]))));
             return 0;
         });
     }

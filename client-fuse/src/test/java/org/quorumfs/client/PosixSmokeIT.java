@@ -83,6 +83,18 @@ class PosixSmokeIT {
     }
 
     @Test
+    void everyChange_showsInTheVeryNextStat_evenThroughAnotherHardLink() {
+        // One shell command, so each stat follows its change within the client's attribute memo.
+        String shown = out("umask 022 && mkdir t10 && cd t10 && touch a && stat -c '%s %a' a"
+                + " && echo hello > a && stat -c %s a && echo more >> a && stat -c %s a"
+                + " && chmod 600 a && stat -c %a a && ln a b && stat -c %h a && chmod 644 b && stat -c %a a"
+                + " && touch -d '2021-05-06 07:08:09 UTC' b && TZ=UTC stat -c %y a | cut -c1-19"
+                + " && truncate -s 2 a && stat -c %s b && chown 77:88 a && stat -c '%u %g' b"
+                + " && mkdir d && stat -c '%F %h' d && stat -c %h . && ln -s a s && stat -c %F s && cat b");
+        assertThat(shown).isEqualTo("0 644\n6\n11\n600\n2\n644\n2021-05-06 07:08:09\n2\n77 88\ndirectory 2\n3\nsymbolic link\nhe");
+    }
+
+    @Test
     void truncate_growsWithZeros_andShrinks() {
         out("mkdir t5 && printf 'abcdefghij' > t5/f && truncate -s 4 t5/f");
         assertThat(out("cat t5/f")).isEqualTo("abcd");
