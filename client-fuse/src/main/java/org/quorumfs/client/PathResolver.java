@@ -83,9 +83,9 @@ final class PathResolver {
     /** The attributes of what {@code path} names. */
     Attributes attributes(String path) {
         long gen = generation.get();
-        Remembered r = recent.getIfPresent(path);
-        if (r != null && r.generation() == gen) {
-            return r.attributes();
+        Optional<Attributes> known = remembered(path);
+        if (known.isPresent()) {
+            return known.get();
         }
         Attributes a = fetch(path);
         recent.put(path, new Remembered(a, gen));
