@@ -6,6 +6,16 @@ QFS_VERSION=0.1.0-SNAPSHOT
 # UTF-8 names whatever LANG says; no Java deserialization of anything from the wire.
 QFS_JAVA_OPTS=(-Xss1m -Dfile.encoding=UTF-8 -Dsun.jnu.encoding=UTF-8 '-Djdk.serialFilter=!*' ${QFS_JAVA_OPTS_EXTRA:-})
 
+# Heap per role: a data server holds only the few requests in flight; the meta-server its SQLite
+# page cache and a page of directory entries per call. The serial collector keeps a small heap's
+# resident size small (G1's bookkeeping costs tens of MiB).
+server_java_opts() {
+  case $1 in
+    dataserver) echo "-Xmx96m -XX:+UseSerialGC" ;;
+    *) echo "-Xmx192m -XX:+UseSerialGC" ;;
+  esac
+}
+
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 
 need_java() {
@@ -74,11 +84,13 @@ start_server() {
   log="$QFS_VAR/log/$role-$port.log"
   if [ "$mode" = foreground ]; then
     echo $$ >"$(pid_file "$port")"
-    exec java -Xmx512m "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$QFS_VAR/$role-$port" "$@"
+    # shellcheck disable=SC2046
+    exec java $(server_java_opts "$role") "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$QFS_VAR/$role-$port" "$@"
   fi
   local offset
   offset=$(stat -c %s "$log" 2>/dev/null || echo 0)
-  setsid java -Xmx512m "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$QFS_VAR/$role-$port" "$@" \
+  # shellcheck disable=SC2046
+  setsid java $(server_java_opts "$role") "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$QFS_VAR/$role-$port" "$@" \
     >>"$log" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$(pid_file "$port")"

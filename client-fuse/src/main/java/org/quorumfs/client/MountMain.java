@@ -68,6 +68,14 @@ public final class MountMain implements Callable<Integer> {
             description = "The seed's writes: commit a block stored on fewer than Qw servers (but at least one) with a warning instead of failing with EIO.")
     boolean warnOnWriteQuorumLoss;
 
+    @Option(names = "--write-cache-mb", paramLabel = "MIB", defaultValue = "128",
+            description = "The mount's write-back cache: dirty data held before it is written out (default 128 MiB; fsync and close write it out at once).")
+    long writeCacheMb;
+
+    @Option(names = "--read-cache-mb", paramLabel = "MIB", defaultValue = "64",
+            description = "Verified pieces kept for reads that are not sequential (default 64 MiB).")
+    long readCacheMb;
+
     @Option(names = "--debug", description = "libfuse debug output.")
     boolean debug;
 
@@ -77,6 +85,12 @@ public final class MountMain implements Callable<Integer> {
         try {
             config = MediatorConfig.of(endpoint(meta), endpoints(data), qr, qw)
                     .withSeedModes(warnOnWriteQuorumLoss, readAll);
+            if (writeCacheMb < 1 || writeCacheMb > 1 << 20) {
+                throw new IllegalArgumentException("--write-cache-mb must be 1..1048576, got " + writeCacheMb);
+            }
+            if (readCacheMb < 0 || readCacheMb > 1 << 20) {
+                throw new IllegalArgumentException("--read-cache-mb must be 0..1048576, got " + readCacheMb);
+            }
             checkMountPoint(mountPoint);
         } catch (IllegalArgumentException | IOException e) {
             return fail(EXIT_BAD_ARGUMENTS, e.getMessage());
@@ -96,7 +110,7 @@ public final class MountMain implements Callable<Integer> {
         }
         QuorumFuse fs;
         try {
-            fs = new QuorumFuse(mediator, Duration.ofSeconds(1));
+            fs = new QuorumFuse(mediator, Duration.ofSeconds(1), writeCacheMb << 20, readCacheMb << 20);
         } catch (LinkageError e) {
             mediator.close();
             return fail(EXIT_NO_FUSE, "libfuse2 is missing: run  apt-get install -y libfuse2 fuse3  (" + e.getMessage() + ")");

@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /** File handles: numbers handed to the kernel, each naming the {@link OpenFile} of one inode. */
 final class OpenFiles {
     private final Mediator mediator;
+    private final WriteBackBudget budget;
+    private final PieceCache pieces;
     private final AtomicLong nextHandle = new AtomicLong(1);
     private final Map<Long, OpenFile> byHandle = new ConcurrentHashMap<>();
     private final Map<Long, OpenFile> byInode = new HashMap<>();
@@ -25,16 +27,23 @@ final class OpenFiles {
         return t;
     });
 
-    OpenFiles(Mediator mediator) {
+    OpenFiles(Mediator mediator, long writeBackBytes, long readCacheBytes) {
         this.mediator = mediator;
+        this.budget = new WriteBackBudget(writeBackBytes, mediator.blockSize());
+        this.pieces = new PieceCache(readCacheBytes);
     }
 
-    /** A new handle on inode {@code ino} whose committed size is {@code size}. */
-    long open(long ino, long size) {
+    /**
+     * A new handle on inode {@code ino} whose committed size is {@code size}; {@code createdEmpty}
+     * when this mount just created it (then it is known to have no blocks).
+     */
+    long open(long ino, long size, boolean createdEmpty) {
         OpenFile file;
         synchronized (byInode) {
-            file = byInode.computeIfAbsent(ino, i -> new OpenFile(i, size, mediator, io));
-            file.retain();
+            OpenFile existing = byInode.get(ino);
+            file = existing != null ? existing : new OpenFile(ino, size, createdEmpty, mediator, io, budget, pieces);
+            byInode.put(ino, file);
+            file.retain(existing != null);
         }
         long handle = nextHandle.getAndIncrement();
         byHandle.put(handle, file);

@@ -47,10 +47,10 @@ final class QuorumFuse extends FuseStubFS {
     private final PathResolver paths;
     private final OpenFiles files;
 
-    QuorumFuse(Mediator mediator, Duration entryTtl) {
+    QuorumFuse(Mediator mediator, Duration entryTtl, long writeBackBytes, long readCacheBytes) {
         this.mediator = mediator;
         this.paths = new PathResolver(mediator, entryTtl);
-        this.files = new OpenFiles(mediator);
+        this.files = new OpenFiles(mediator, writeBackBytes, readCacheBytes);
     }
 
     private static int guard(String op, String path, IntSupplier body) {
@@ -160,6 +160,7 @@ final class QuorumFuse extends FuseStubFS {
         return change("create", path, c -> {
             PathResolver.Entry e = paths.entry(path);
             Attributes a;
+            boolean created = true;
             try {
                 a = mediator.create(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
             } catch (FsException ex) {
@@ -168,8 +169,9 @@ final class QuorumFuse extends FuseStubFS {
                     throw ex;
                 }
                 a = mediator.lookup(e.parent(), e.name());
+                created = false;
             }
-            fi.fh.set(files.open(a.ino(), a.size()));
+            fi.fh.set(files.open(a.ino(), a.size(), created));
             c.result(path, a);
             return 0;
         });
@@ -182,7 +184,7 @@ final class QuorumFuse extends FuseStubFS {
             if (a.isDirectory()) {
                 return ErrnoTable.negative(Errno.EISDIR);
             }
-            fi.fh.set(files.open(a.ino(), a.size()));
+            fi.fh.set(files.open(a.ino(), a.size(), false));
             return 0;
         });
     }

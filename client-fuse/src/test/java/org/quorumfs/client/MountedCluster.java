@@ -114,10 +114,11 @@ final class MountedCluster implements AutoCloseable {
         }
     }
 
-    /** The replica files of a file's blocks on data server {@code i}, found by the file's inode. */
-    String replicaDir(int i, String file) {
+    /** A shell glob of the replica files of a file's blocks on data server {@code i}, found by the file's inode. */
+    String replicas(int i, String file) {
         long ino = Long.parseLong(sh("stat -c %i '" + file + "'").ok().out().trim());
-        return var.resolve("dataserver-" + dataPorts.get(i)).resolve("blocks").resolve(String.format("%016x", ino)).toString();
+        return var.resolve("dataserver-" + dataPorts.get(i)).resolve("blocks").resolve(String.format("%012x", ino >>> 12))
+                + String.format("/%016x.*", ino);
     }
 
     boolean mounted() throws IOException {

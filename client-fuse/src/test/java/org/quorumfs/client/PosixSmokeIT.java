@@ -55,6 +55,39 @@ class PosixSmokeIT {
     }
 
     @Test
+    void randomReadsAndWrites_matchAModel_throughTheWriteBackAndPieceCaches() {
+        String script = """
+                import os, random
+                random.seed(11)
+                os.makedirs('rnd', exist_ok=True)
+                model = bytearray(random.randbytes(3 * 2**20 + 777))
+                with open('rnd/r', 'wb') as f:
+                    f.write(model)
+                fd = os.open('rnd/r', os.O_RDWR)
+                for op in range(600):
+                    if op % 150 == 149:
+                        os.close(fd); fd = os.open('rnd/r', os.O_RDWR)
+                    off = random.randrange(0, len(model) + 100000)
+                    n = random.choice([1, 4096, 5000, 65536, 70000, 300000])
+                    if random.random() < 0.4:
+                        data = random.randbytes(n)
+                        os.pwrite(fd, data, off)
+                        if off > len(model):
+                            model.extend(bytes(off - len(model)))
+                        model[off:off + n] = data
+                    else:
+                        got = os.pread(fd, n, off)
+                        assert got == bytes(model[off:off + n]), ('read', op, off, n)
+                    if op % 50 == 0:
+                        os.fsync(fd)
+                os.close(fd)
+                assert open('rnd/r', 'rb').read() == bytes(model), 'final content'
+                print('ok')
+                """;
+        assertThat(out("python3 - <<'EOF'\n" + script + "EOF")).isEqualTo("ok\n");
+    }
+
+    @Test
     void errors_reachTheShell_asTheRightErrno() {
         out("mkdir -p t3/full && touch t3/full/x t3/file");
         assertThat(cluster.sh("rmdir t3/full").err()).contains("Directory not empty");

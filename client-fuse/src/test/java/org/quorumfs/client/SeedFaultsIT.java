@@ -37,11 +37,12 @@ class SeedFaultsIT {
     }
 
     private void corrupt(int server, String file) {
-        out("for f in " + cluster.replicaDir(server, file) + "/*; do echo 'This file is corrupted' > \"$f\"; done");
+        out("for f in " + cluster.replicas(server, file)
+                + "; do if [ -e \"$f\" ]; then echo 'This file is corrupted' > \"$f\"; fi; done");
     }
 
     private String replicas(int server, String file) {
-        return cluster.bash("cat " + cluster.replicaDir(server, file) + "/* 2>/dev/null").out();
+        return cluster.bash("cat " + cluster.replicas(server, file) + " 2>/dev/null").out();
     }
 
     /** Past the mount's 2 s back-off for servers that failed, so a restarted one is used again. */
@@ -136,7 +137,7 @@ class SeedFaultsIT {
     private int goodReplicas(String content) {
         int good = 0;
         for (int i = 0; i < 4; i++) {
-            if (cluster.bash("cat " + cluster.replicaDir(i, "file1") + "/* 2>/dev/null").out().contains(content)) {
+            if (cluster.bash("cat " + cluster.replicas(i, "file1") + " 2>/dev/null").out().contains(content)) {
                 good++;
             }
         }

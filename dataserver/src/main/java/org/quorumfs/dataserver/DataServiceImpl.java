@@ -46,6 +46,35 @@ final class DataServiceImpl implements DataService {
     }
 
     @Override
+    public Map<String, Object> getRange(String ino, int index, String version, int offset, int length) {
+        Optional<byte[]> data = store.read(Wire.positiveLong(ino, "ino"), Wire.nonNegativeInt(index, "index"),
+                Wire.positiveLong(version, "version"), Wire.nonNegativeInt(offset, "offset"), rangeLength(length));
+        return data.<Map<String, Object>>map(d -> Map.of("found", true, "data", d)).orElse(Map.of("found", false));
+    }
+
+    @Override
+    public Map<String, Object> checkPieces(String ino, int index, String version, int firstPiece, int count) {
+        int first = Wire.nonNegativeInt(firstPiece, "firstPiece");
+        if (count < 1 || count > Limits.MAX_BLOCK_SIZE / Limits.PIECE_SIZE) {
+            throw FsException.invalid("count must be 1.." + Limits.MAX_BLOCK_SIZE / Limits.PIECE_SIZE);
+        }
+        if ((long) first * Limits.PIECE_SIZE >= Limits.MAX_BLOCK_SIZE) {
+            throw FsException.invalid("firstPiece lies past the largest block");
+        }
+        Optional<byte[]> data = store.read(Wire.positiveLong(ino, "ino"), Wire.nonNegativeInt(index, "index"),
+                Wire.positiveLong(version, "version"), first * Limits.PIECE_SIZE, count * Limits.PIECE_SIZE);
+        return data.<Map<String, Object>>map(d -> Map.of("found", true, "pieces", Md5.pieces(d)))
+                .orElse(Map.of("found", false));
+    }
+
+    private static int rangeLength(int length) {
+        if (length < 0 || length > Limits.MAX_BLOCK_SIZE) {
+            throw FsException.invalid("length must be 0.." + Limits.MAX_BLOCK_SIZE);
+        }
+        return length;
+    }
+
+    @Override
     public int delete(String ino, int index, String version) {
         long v = Wire.positiveLong(version, "version");
         return store.delete(Wire.positiveLong(ino, "ino"), Wire.nonNegativeInt(index, "index"), v, v);

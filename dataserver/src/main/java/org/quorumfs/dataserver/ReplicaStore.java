@@ -24,14 +24,22 @@ import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Block replicas as plain files: {@code blocks/<ino as 16 hex>/<index as 10 digits>.<version as 16 hex>}.
- * Names are formatted from numbers only, so no caller can name a path outside {@code blocks/}.
- * A put writes a temp file, fsyncs it, renames it into place and fsyncs the directory: a crash
- * leaves either the old state or the whole new replica, and temp files are swept at start-up.
+ * Block replicas as plain files:
+ * {@code blocks/<ino / 4096 as 12 hex>/<ino as 16 hex>.<index as 10 digits>.<version as 16 hex>}.
+ * Names are formatted from numbers only, so no caller can name a path outside {@code blocks/}. A
+ * put writes a temp file, fsyncs it, renames it into place and fsyncs the directory: a crash leaves
+ * either the old state or the whole new replica, and temp files are swept at start-up. Inodes share
+ * a directory by the thousands, so storing a small file creates no directory (a mkdir and an fsync
+ * of its parent per file, before); names sort as (ino, index, version), so listing in that order is
+ * a walk of the directories in name order.
  */
 final class ReplicaStore {
     private static final Logger log = LoggerFactory.getLogger(ReplicaStore.class);
     private static final String TEMP_SUFFIX = ".tmp";
+    /** Inodes per directory: 2^12. */
+    private static final int BUCKET_SHIFT = 12;
+    /** {@code <ino>.<index>.<version>}: 16 + 1 + 10 + 1 + 16 characters. */
+    private static final int NAME_LENGTH = 44;
 
     private final Path root;
 
@@ -39,6 +47,7 @@ final class ReplicaStore {
         root = dataDir.resolve("blocks").toAbsolutePath().normalize();
         Files.createDirectories(root);
         sweepTempFiles();
+        new LayoutMigration(this).run();
     }
 
     Path root() {
@@ -47,7 +56,7 @@ final class ReplicaStore {
 
     /** Where replica (ino, index, version) lives; exposed for tests that damage replicas on disk. */
     Path replicaPath(long ino, int index, long version) {
-        return confined(inodeDir(ino).resolve(String.format("%010d.%016x", index, version)));
+        return confined(bucket(ino).resolve(String.format("%016x.%010d.%016x", ino, index, version)));
     }
 
     void put(long ino, int index, long version, byte[] data) {
@@ -57,7 +66,7 @@ final class ReplicaStore {
         try {
             if (!Files.isDirectory(dir)) {
                 Files.createDirectories(dir);
-                fsyncDirectory(root); // the new inode directory's own entry must survive a power cut too
+                fsyncDirectory(root); // the new directory's own entry must survive a power cut too
             }
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 ByteBuffer buf = ByteBuffer.wrap(data);
@@ -88,14 +97,31 @@ final class ReplicaStore {
         }
     }
 
+    /** Up to {@code length} bytes of a replica from {@code offset}; empty if the replica is not held. */
+    Optional<byte[]> read(long ino, int index, long version, int offset, int length) {
+        try (FileChannel ch = FileChannel.open(replicaPath(ino, index, version), StandardOpenOption.READ)) {
+            long size = ch.size();
+            int n = (int) Math.max(0, Math.min(length, size - offset));
+            ByteBuffer buf = ByteBuffer.allocate(n);
+            while (buf.hasRemaining()) {
+                if (ch.read(buf, offset + buf.position()) < 0) {
+                    break;
+                }
+            }
+            return Optional.of(buf.position() == n ? buf.array() : java.util.Arrays.copyOf(buf.array(), buf.position()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw failure("read", e);
+        }
+    }
+
     /** Deletes the replicas of block (ino, index) with version in [minVersion, maxVersion]. */
     int delete(long ino, int index, long minVersion, long maxVersion) {
-        Path dir = inodeDir(ino);
         int deleted = 0;
-        String prefix = String.format("%010d.", index);
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, prefix + "*")) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(bucket(ino), String.format("%016x.%010d.*", ino, index))) {
             for (Path f : files) {
-                ReplicaInfo r = parse(ino, f.getFileName().toString());
+                ReplicaInfo r = parse(f.getFileName().toString());
                 if (r != null && r.version() >= minVersion && r.version() <= maxVersion && Files.deleteIfExists(f)) {
                     deleted++;
                 }
@@ -109,14 +135,13 @@ final class ReplicaStore {
     }
 
     int deleteInode(long ino) {
-        Path dir = inodeDir(ino);
         int deleted = 0;
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(bucket(ino), String.format("%016x.*", ino))) {
             for (Path f : files) {
-                Files.deleteIfExists(f);
-                deleted++;
+                if (parse(f.getFileName().toString()) != null && Files.deleteIfExists(f)) {
+                    deleted++;
+                }
             }
-            Files.deleteIfExists(dir);
         } catch (NoSuchFileException e) {
             return 0;
         } catch (IOException e) {
@@ -129,23 +154,30 @@ final class ReplicaStore {
     List<ReplicaInfo> list(long afterIno, int afterIndex, long afterVersion, int limit) {
         List<ReplicaInfo> out = new ArrayList<>();
         try {
-            for (long ino : inodes()) {
-                if (ino < afterIno) {
+            for (long bucket : buckets()) {
+                if (bucket < afterIno >>> BUCKET_SHIFT) {
                     continue;
                 }
                 TreeSet<String> names = new TreeSet<>();
-                try (DirectoryStream<Path> files = Files.newDirectoryStream(inodeDir(ino))) {
+                Path dir = root.resolve(bucketName(bucket));
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
                     files.forEach(f -> names.add(f.getFileName().toString()));
                 } catch (NoSuchFileException e) {
                     continue;
                 }
                 for (String name : names) {
-                    ReplicaInfo r = parse(ino, name);
-                    if (r == null || (ino == afterIno && (r.index() < afterIndex
+                    ReplicaInfo r = parse(name);
+                    if (r == null || r.ino() < afterIno || (r.ino() == afterIno && (r.index() < afterIndex
                             || (r.index() == afterIndex && r.version() <= afterVersion)))) {
                         continue;
                     }
-                    out.add(new ReplicaInfo(ino, r.index(), r.version(), Files.size(inodeDir(ino).resolve(name))));
+                    long size;
+                    try {
+                        size = Files.size(dir.resolve(name));
+                    } catch (NoSuchFileException deletedMeanwhile) {
+                        continue;
+                    }
+                    out.add(new ReplicaInfo(r.ino(), r.index(), r.version(), size));
                     if (out.size() >= limit) {
                         return out;
                     }
@@ -166,37 +198,42 @@ final class ReplicaStore {
         }
     }
 
-    private TreeSet<Long> inodes() throws IOException {
-        TreeSet<Long> inodes = new TreeSet<>();
+    private TreeSet<Long> buckets() throws IOException {
+        TreeSet<Long> buckets = new TreeSet<>();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
             for (Path d : dirs) {
                 String n = d.getFileName().toString();
-                if (n.length() == 16) {
+                if (n.length() == 12) {
                     try {
-                        inodes.add(Long.parseUnsignedLong(n, 16));
+                        buckets.add(Long.parseUnsignedLong(n, 16));
                     } catch (NumberFormatException e) {
                         // not ours: ignored
                     }
                 }
             }
         }
-        return inodes;
+        return buckets;
     }
 
-    private static ReplicaInfo parse(long ino, String name) {
-        if (name.length() != 27 || name.charAt(10) != '.') {
+    /** The replica a file name stands for, or null if the name is not one of ours. */
+    static ReplicaInfo parse(String name) {
+        if (name.length() != NAME_LENGTH || name.charAt(16) != '.' || name.charAt(27) != '.') {
             return null;
         }
         try {
-            return new ReplicaInfo(ino, Integer.parseInt(name.substring(0, 10)),
-                    Long.parseUnsignedLong(name.substring(11), 16), 0);
+            return new ReplicaInfo(Long.parseUnsignedLong(name.substring(0, 16), 16),
+                    Integer.parseInt(name.substring(17, 27)), Long.parseUnsignedLong(name.substring(28), 16), 0);
         } catch (RuntimeException e) {
             return null;
         }
     }
 
-    private Path inodeDir(long ino) {
-        return confined(root.resolve(String.format("%016x", ino)));
+    private Path bucket(long ino) {
+        return confined(root.resolve(bucketName(ino >>> BUCKET_SHIFT)));
+    }
+
+    private static String bucketName(long bucket) {
+        return String.format("%012x", bucket);
     }
 
     /** Defence in depth: names are built from numbers, but every path is still checked. */
@@ -217,7 +254,7 @@ final class ReplicaStore {
         }
     }
 
-    private static void fsyncDirectory(Path dir) throws IOException {
+    static void fsyncDirectory(Path dir) throws IOException {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         }

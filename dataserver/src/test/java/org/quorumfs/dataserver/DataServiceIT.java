@@ -75,6 +75,73 @@ class DataServiceIT {
     }
 
     @Test
+    void getRange_movesOnlyTheRange_andCheckPieces_vouchesPieceByPiece() throws IOException {
+        byte[] block = new byte[3 * Limits.PIECE_SIZE + 100];
+        new java.util.Random(5).nextBytes(block);
+        data.put("9", 1, "4", block);
+        Map<String, Object> part = data.getRange("9", 1, "4", Limits.PIECE_SIZE + 10, 50);
+        assertThat((byte[]) part.get("data"))
+                .isEqualTo(Arrays.copyOfRange(block, Limits.PIECE_SIZE + 10, Limits.PIECE_SIZE + 60));
+        assertThat((byte[]) data.getRange("9", 1, "4", block.length - 10, 1000).get("data"))
+                .isEqualTo(Arrays.copyOfRange(block, block.length - 10, block.length));
+        assertThat((byte[]) data.getRange("9", 1, "4", block.length + 5, 10).get("data")).isEmpty();
+        assertThat(data.getRange("9", 1, "5", 0, 10)).isEqualTo(Map.of("found", false));
+
+        String pieces = org.quorumfs.common.protocol.Md5.pieces(block);
+        assertThat(data.checkPieces("9", 1, "4", 2, 2).get("pieces")).isEqualTo(pieces.substring(64, 128));
+        block[2 * Limits.PIECE_SIZE + 7] ^= 1;
+        Files.write(server.replicaPath(9, 1, 4), block);
+        assertThat(data.checkPieces("9", 1, "4", 2, 1).get("pieces")).isNotEqualTo(pieces.substring(64, 96));
+        assertThat(data.checkPieces("9", 1, "4", 0, 2).get("pieces")).isEqualTo(pieces.substring(0, 64));
+
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.getRange("9", 1, "4", -1, 10));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.getRange("9", 1, "4", 0, -10));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.getRange("9", 1, "4", 0, Limits.MAX_BLOCK_SIZE + 1));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.checkPieces("9", 1, "4", 0, 0));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.checkPieces("9", 1, "4", Integer.MAX_VALUE, 1));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.checkPieces("../9", 1, "4", 0, 1));
+    }
+
+    @Test
+    void replicasOfTheOneDirectoryPerInodeLayout_areMovedAtStart_andServed() throws IOException {
+        server.close();
+        Path old = dir.resolve("blocks").resolve(String.format("%016x", 7));
+        Files.createDirectories(old);
+        Files.writeString(old.resolve(String.format("%010d.%016x", 3, 42)), "from before");
+        Files.writeString(old.resolve("not-a-replica"), "left alone");
+        server = DataServer.start(dir, InetAddress.getLoopbackAddress(), 0);
+        data = client(server.port());
+        assertThat((byte[]) data.get("7", 3, "42").get("data")).isEqualTo("from before".getBytes());
+        assertThat(Files.readString(old.resolve("not-a-replica"))).isEqualTo("left alone");
+        assertThat(old.resolve(String.format("%010d.%016x", 3, 42))).doesNotExist();
+        assertThat(ReplicaInfo.fromWire(data.list(Map.of(), 10)[0])).isEqualTo(new ReplicaInfo(7, 3, 42, 11));
+    }
+
+    @Test
+    void aStockXmlRpcClient_storesAndFetchesABlock() throws Exception {
+        String script = String.join("\n",
+                "import sys, xmlrpc.client",
+                "ds = xmlrpc.client.ServerProxy('http://127.0.0.1:%d/RPC2')" .formatted(server.port()),
+                "svc = 'org.quorumfs.common.protocol.DataService.'",
+                "block = bytes(range(256)) * 5000",
+                "assert getattr(ds, svc + 'put')('11', 2, '77', xmlrpc.client.Binary(block)) is True",
+                "got = getattr(ds, svc + 'get')('11', 2, '77')",
+                "assert got['found'] and got['data'].data == block",
+                "part = getattr(ds, svc + 'getRange')('11', 2, '77', 65536, 10)",
+                "assert part['data'].data == block[65536:65546]",
+                "print('ok')");
+        Process p = new ProcessBuilder("python3", "-c", script).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).isEqualTo("ok\n");
+        byte[] expected = new byte[256 * 5000];
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = (byte) i;
+        }
+        assertThat(Files.readAllBytes(server.replicaPath(11, 2, 77))).isEqualTo(expected);
+    }
+
+    @Test
     void hostileIds_areRefused_andNothingIsWrittenOutsideBlocks() throws IOException {
         assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.put("../../etc/passwd", 0, "1", new byte[1]));
         assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.put("1", 0, "../x", new byte[1]));
@@ -106,7 +173,7 @@ class DataServiceIT {
         data.put("1", 0, "5", b);
         assertThat((byte[]) data.get("1", 0, "5").get("data")).isEqualTo(b);
         try (Stream<Path> files = Files.list(server.replicaPath(1, 0, 5).getParent())) {
-            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("0000000000.0000000000000005");
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("0000000000000001.0000000000.0000000000000005");
         }
     }
 

@@ -3,11 +3,12 @@ package org.quorumfs.mediator;
 import org.quorumfs.common.protocol.BlockCommit;
 import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
+import org.quorumfs.common.protocol.DataService;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
-import org.quorumfs.common.protocol.Md5;
 import org.quorumfs.common.protocol.MetaService;
 import org.quorumfs.common.protocol.Wire;
+import org.quorumfs.common.rpc.EncodedCall;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,11 +46,14 @@ final class BlockWriter {
 
     /** Stores {@code data} on the data servers; returns the commit to make current from {@code expectedVersion}. */
     BlockCommit store(long ino, int index, byte[] data, long expectedVersion) {
-        BlockRecord block = new BlockRecord(index, versions.next(expectedVersion), data.length, Md5.hex(data));
+        BlockRecord block = BlockRecord.of(index, versions.next(expectedVersion), data);
+        // One request body for all N: the same bytes go to every server.
+        EncodedCall put = EncodedCall.of(DataService.class, "put", Wire.ofLong(ino), index,
+                Wire.ofLong(block.version()), data);
         CompletionService<DataServerHandle> puts = replicas.completionService();
         for (DataServerHandle s : replicas.servers()) {
             puts.submit(() -> {
-                s.call(ds -> ds.put(Wire.ofLong(ino), index, Wire.ofLong(block.version()), data));
+                s.send(put, Boolean.class);
                 return s;
             });
         }

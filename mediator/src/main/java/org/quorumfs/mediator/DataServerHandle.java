@@ -4,13 +4,16 @@ import com.google.common.net.HostAndPort;
 import org.quorumfs.common.protocol.DataService;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.rpc.EncodedCall;
 import org.quorumfs.common.rpc.RpcClient;
 import org.quorumfs.common.rpc.RpcTimeouts;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.concurrent.Semaphore;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * One data server as the mediator sees it: its RPC proxy, bounded retries, and whether it is
@@ -20,17 +23,28 @@ import java.util.function.Function;
  */
 final class DataServerHandle {
     private static final Logger log = LoggerFactory.getLogger(DataServerHandle.class);
+    /**
+     * Calls to one server under way at once. A server that is slow but not dead (SIGSTOP, a full
+     * disk) would otherwise collect requests, and the bytes of each put, without bound; past this
+     * it counts as not answering, and the writes it misses are recorded to be healed.
+     */
+    static final int MAX_OUTSTANDING = 32;
 
     private final HostAndPort endpoint;
+    private final RpcClient client;
     private final DataService rpc;
     private final int attempts;
     private final Duration pause;
     private final Duration backoff;
     private volatile long downUntilNanos;
+    private volatile long lastAnswerNanos = System.nanoTime() - Long.MAX_VALUE / 2;
+    /** Calls under way; past {@link #MAX_OUTSTANDING} a call fails at once instead of queueing. */
+    private final Semaphore outstanding = new Semaphore(MAX_OUTSTANDING);
 
     DataServerHandle(HostAndPort endpoint, RpcTimeouts timeouts, int attempts, Duration pause, Duration backoff) {
         this.endpoint = endpoint;
-        this.rpc = new RpcClient(endpoint, timeouts).proxy(DataService.class);
+        this.client = new RpcClient(endpoint, timeouts);
+        this.rpc = client.proxy(DataService.class);
         this.attempts = attempts;
         this.pause = pause;
         this.backoff = backoff;
@@ -45,11 +59,17 @@ final class DataServerHandle {
         return System.nanoTime() - downUntilNanos < 0;
     }
 
+    /** Whether this server answered a call within the last {@code nanos}. */
+    boolean answeredWithin(long nanos) {
+        return System.nanoTime() - lastAnswerNanos < nanos;
+    }
+
     /** One cheap ping, no retries; returns whether it answered, and marks it down if not. */
     boolean probe() {
         try {
             rpc.ping();
             downUntilNanos = System.nanoTime();
+            lastAnswerNanos = downUntilNanos;
             return true;
         } catch (FsException e) {
             downUntilNanos = System.nanoTime() + backoff.toNanos();
@@ -62,25 +82,43 @@ final class DataServerHandle {
      * when it cannot be reached the result is {@link ErrorCode#UNAVAILABLE}.
      */
     <T> T call(Function<DataService, T> op) {
+        return attempt(() -> op.apply(rpc));
+    }
+
+    /** {@link #call} of a request encoded once for several servers ({@link EncodedCall}). */
+    <T> T send(EncodedCall call, Class<T> type) {
+        return attempt(() -> client.send(call, type));
+    }
+
+    private <T> T attempt(Supplier<T> op) {
         if (believedDown()) {
             throw new FsException(ErrorCode.UNAVAILABLE, id() + " is believed down");
         }
-        RetryBudget retries = new RetryBudget(attempts, pause);
-        while (true) {
-            try {
-                T result = op.apply(rpc);
-                downUntilNanos = System.nanoTime();
-                return result;
-            } catch (FsException e) {
-                if (e.code() != ErrorCode.UNAVAILABLE) {
-                    throw e;
-                }
-                if (!retries.tryAgain(e)) {
-                    log.debug("{} unreachable, skipping it for {}", id(), backoff);
-                    downUntilNanos = System.nanoTime() + backoff.toNanos();
-                    throw e;
+        if (!outstanding.tryAcquire()) {
+            throw new FsException(ErrorCode.UNAVAILABLE, id() + " has " + MAX_OUTSTANDING + " calls outstanding");
+        }
+        try {
+            RetryBudget retries = new RetryBudget(attempts, pause);
+            while (true) {
+                try {
+                    T result = op.get();
+                    downUntilNanos = System.nanoTime();
+                    lastAnswerNanos = downUntilNanos;
+                    return result;
+                } catch (FsException e) {
+                    if (e.code() != ErrorCode.UNAVAILABLE) {
+                        lastAnswerNanos = System.nanoTime();
+                        throw e;
+                    }
+                    if (!retries.tryAgain(e)) {
+                        log.debug("{} unreachable, skipping it for {}", id(), backoff);
+                        downUntilNanos = System.nanoTime() + backoff.toNanos();
+                        throw e;
+                    }
                 }
             }
+        } finally {
+            outstanding.release();
         }
     }
 

@@ -41,6 +41,8 @@ public final class Mediator implements AutoCloseable {
     /** Tries of a read-modify-write whose compare-and-set keeps losing to other writers. */
     private static final int CAS_TRIES = 20;
     private static final int PAGE = 1000;
+    /** How recent an answer {@link #writeQuorumRecentlyReachable} takes instead of a ping. */
+    private static final long RECENT_NANOS = 300_000_000L;
     /** The longest {@link #writeQuorumReachable} waits for pings. */
     private static final long PROBE_WAIT_NANOS = 500_000_000L;
 
@@ -48,6 +50,7 @@ public final class Mediator implements AutoCloseable {
     private final MetaService meta;
     private final ReplicaSet replicas;
     private final BlockReader reader;
+    private final PieceReader pieceReader;
     private final BlockWriter writer;
     private final MediatorStats stats = new MediatorStats();
     private final int blockSize;
@@ -60,6 +63,7 @@ public final class Mediator implements AutoCloseable {
         this.maxFileSize = Math.min(Limits.MAX_FILE_SIZE, (long) Integer.MAX_VALUE * blockSize);
         this.replicas = new ReplicaSet(config);
         this.reader = new BlockReader(replicas, meta, config, stats);
+        this.pieceReader = new PieceReader(replicas, config, stats);
         this.writer = new BlockWriter(replicas, meta, new VersionAllocator(meta), config, stats);
     }
 
@@ -96,6 +100,23 @@ public final class Mediator implements AutoCloseable {
      * write(2), not only at close(2), whose errors many programs (a shell's {@code echo >}) ignore.
      */
     public boolean writeQuorumReachable() {
+        return writeQuorumReachable(false);
+    }
+
+    /**
+     * {@link #writeQuorumReachable()}, answered at once when Qw servers answered calls within the
+     * last {@link #RECENT_NANOS} (a writer creating many small files then pays no ping per file);
+     * for accepting bytes into a write buffer, not for decisions that drop committed data.
+     */
+    public boolean writeQuorumRecentlyReachable() {
+        return writeQuorumReachable(true);
+    }
+
+    private boolean writeQuorumReachable(boolean recentIsEnough) {
+        if (recentIsEnough
+                && replicas.servers().stream().filter(s -> s.answeredWithin(RECENT_NANOS)).count() >= config.qw()) {
+            return true;
+        }
         CompletionService<Boolean> pings = replicas.completionService();
         int sent = 0;
         for (DataServerHandle s : replicas.servers()) {
@@ -254,6 +275,24 @@ public final class Mediator implements AutoCloseable {
     }
 
     /**
+     * Verified bytes [{@code offset}, {@code offset + length}) of a committed block (fewer at its
+     * end). Only the pieces the range lies in are moved and verified when every replica asked is
+     * good; otherwise the whole block is read, with widening and repair as in {@link #readBlock}.
+     */
+    public byte[] readRange(long ino, BlockStatus status, int offset, int length) {
+        if (offset < 0 || length < 0 || offset > blockSize) {
+            throw FsException.invalid("range " + offset + "+" + length + " does not fit a block");
+        }
+        Optional<byte[]> part = pieceReader.read(ino, status, offset, length);
+        if (part.isPresent()) {
+            return part.get();
+        }
+        byte[] whole = readBlock(ino, status);
+        int from = Math.min(offset, whole.length);
+        return Arrays.copyOfRange(whole, from, (int) Math.min(whole.length, (long) offset + length));
+    }
+
+    /**
      * Up to {@code length} bytes of a file from {@code offset}: fewer at the end of the file, holes
      * and bytes past a short block read as zeros.
      */
@@ -307,6 +346,18 @@ public final class Mediator implements AutoCloseable {
      * merged again from the latest version if another writer commits first.
      */
     public Attributes writeBlock(long ino, int index, byte[] buffer, RangeSet<Integer> dirty) {
+        return writeBlock(ino, index, buffer, dirty, null).attributes();
+    }
+
+    /**
+     * {@link #writeBlock(long, int, byte[], RangeSet)} for a writer that already knows the block's
+     * committed state ({@code known}: the block's status, or empty if it has none; {@code null}
+     * when unknown), which spares the look-up at the meta-server. If that knowledge is out of
+     * date the compare-and-set fails and the write is merged again from the latest version.
+     * Returns the file's new attributes and the block as now committed.
+     */
+    public BlockWrite writeBlock(long ino, int index, byte[] buffer, RangeSet<Integer> dirty,
+                                 Optional<BlockStatus> known) {
         if (dirty.isEmpty()) {
             throw FsException.invalid("nothing to write");
         }
@@ -315,8 +366,11 @@ public final class Mediator implements AutoCloseable {
             throw FsException.invalid("dirty ranges " + dirty + " do not fit block " + index);
         }
         checkRange((long) index * blockSize, end);
+        Optional<BlockStatus> current = known;
         for (int attempt = 1; ; attempt++) {
-            Optional<BlockStatus> current = blockStatus(ino, index);
+            if (current == null) {
+                current = blockStatus(ino, index);
+            }
             long expected = current.map(s -> s.block().version()).orElse(0L);
             int length = Math.max(end, current.map(s -> s.block().length()).orElse(0));
             byte[] merged;
@@ -332,15 +386,21 @@ public final class Mediator implements AutoCloseable {
             }
             BlockCommit commit = writer.store(ino, index, merged, expected);
             try {
-                return Attributes.fromWire(writer.commit(ino, commit));
+                Attributes attrs = Attributes.fromWire(writer.commit(ino, commit));
+                return new BlockWrite(attrs, new BlockStatus(commit.block(), commit.missedServers()));
             } catch (FsException e) {
                 if (e.code() != ErrorCode.VERSION_CONFLICT || attempt == CAS_TRIES) {
                     throw e;
                 }
                 log.debug("block {} of inode {} moved under us, merging again", index, ino);
+                current = null;
                 backOff(attempt);
             }
         }
+    }
+
+    /** What a block write left: the file's attributes and the block as committed. */
+    public record BlockWrite(Attributes attributes, BlockStatus block) {
     }
 
     /**

@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class MediatorStats {
     final AtomicLong blockWrites = new AtomicLong();
     final AtomicLong blockReads = new AtomicLong();
+    final AtomicLong pieceReads = new AtomicLong();
     final AtomicLong quorumFailures = new AtomicLong();
     final AtomicLong badReplicasSeen = new AtomicLong();
     final AtomicLong repairs = new AtomicLong();
@@ -16,6 +17,11 @@ public final class MediatorStats {
 
     public long blockReads() {
         return blockReads.get();
+    }
+
+    /** Reads of part of a block that moved and verified only its pieces. */
+    public long pieceReads() {
+        return pieceReads.get();
     }
 
     public long quorumFailures() {
@@ -32,7 +38,7 @@ public final class MediatorStats {
 
     @Override
     public String toString() {
-        return "blockWrites=" + blockWrites + " blockReads=" + blockReads + " quorumFailures=" + quorumFailures
+        return "blockWrites=" + blockWrites + " blockReads=" + blockReads + " pieceReads=" + pieceReads + " quorumFailures=" + quorumFailures
                 + " badReplicasSeen=" + badReplicasSeen + " repairs=" + repairs;
     }
 }

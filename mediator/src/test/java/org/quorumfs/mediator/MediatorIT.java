@@ -137,10 +137,13 @@ class MediatorIT {
         mediator.write(ino, 0, "one".getBytes());
         BlockRecord v1 = mediator.blocks(ino, 0, 1).get(0).block();
         mediator.write(ino, 0, "two".getBytes());
+        BlockRecord v2 = mediator.blocks(ino, 0, 1).get(0).block();
         Path old = cluster.replica(0, ino, 0, v1.version());
         awaitGone(old);
         mediator.unlink(MetaService.ROOT, "gc");
-        awaitGone(old.getParent());
+        for (int i = 0; i < cluster.size(); i++) {
+            awaitGone(cluster.replica(i, ino, 0, v2.version()));
+        }
     }
 
     private static void awaitGone(Path p) throws InterruptedException {

@@ -43,7 +43,8 @@ final class MetaStore implements AutoCloseable {
               PRIMARY KEY(parent, name)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS dentries_by_ino ON dentries(ino);
             CREATE TABLE IF NOT EXISTS blocks(ino INTEGER NOT NULL, idx INTEGER NOT NULL, version INTEGER NOT NULL,
-              length INTEGER NOT NULL, md5 TEXT NOT NULL, PRIMARY KEY(ino, idx)) WITHOUT ROWID;
+              length INTEGER NOT NULL, md5 TEXT NOT NULL, pieces TEXT NOT NULL DEFAULT '',
+              PRIMARY KEY(ino, idx)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS missed(ino INTEGER NOT NULL, idx INTEGER NOT NULL, server TEXT NOT NULL,
               PRIMARY KEY(ino, idx, server)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -60,6 +61,7 @@ final class MetaStore implements AutoCloseable {
             s.execute("PRAGMA synchronous=FULL");
             s.execute("PRAGMA busy_timeout=5000");
             s.executeUpdate(SCHEMA);
+            addPiecesColumn(s);
         }
         db.setAutoCommit(false);
         this.blockSize = tx(() -> {
@@ -79,6 +81,16 @@ final class MetaStore implements AutoCloseable {
 
     int blockSize() {
         return blockSize;
+    }
+
+    /** A store made before piece checksums gets their column; its blocks keep '' (read whole). */
+    private static void addPiecesColumn(Statement s) throws SQLException {
+        try (ResultSet r = s.executeQuery("SELECT COUNT(*) FROM pragma_table_info('blocks') WHERE name='pieces'")) {
+            r.next();
+            if (r.getInt(1) == 0) {
+                s.executeUpdate("ALTER TABLE blocks ADD COLUMN pieces TEXT NOT NULL DEFAULT ''");
+            }
+        }
     }
 
     synchronized Attributes getattr(long ino) {
@@ -257,14 +269,15 @@ final class MetaStore implements AutoCloseable {
             regularFile(ino);
             List<BlockStatus> out = new ArrayList<>();
             try (PreparedStatement s = db.prepareStatement(
-                    "SELECT b.idx, b.version, b.length, b.md5, group_concat(m.server, ' ') FROM blocks b"
+                    "SELECT b.idx, b.version, b.length, b.md5, b.pieces, group_concat(m.server, ' ') FROM blocks b"
                             + " LEFT JOIN missed m ON m.ino = b.ino AND m.idx = b.idx"
                             + " WHERE b.ino=? AND b.idx>=? AND b.idx<? GROUP BY b.idx ORDER BY b.idx")) {
                 bind(s, ino, from, (long) from + count);
                 try (ResultSet r = s.executeQuery()) {
                     while (r.next()) {
-                        String missed = r.getString(5);
-                        out.add(new BlockStatus(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4)),
+                        String missed = r.getString(6);
+                        out.add(new BlockStatus(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4),
+                                r.getString(5)),
                                 missed == null ? List.of() : List.of(missed.split(" "))));
                     }
                 }
@@ -408,7 +421,8 @@ final class MetaStore implements AutoCloseable {
     }
 
     private void putBlock(long ino, BlockRecord b, List<String> missedServers) throws SQLException {
-        update("INSERT OR REPLACE INTO blocks VALUES(?,?,?,?,?)", ino, b.index(), b.version(), b.length(), b.md5());
+        update("INSERT OR REPLACE INTO blocks VALUES(?,?,?,?,?,?)", ino, b.index(), b.version(), b.length(), b.md5(),
+                b.pieces());
         // Servers that missed an older version but stored this one are good again: the set is replaced.
         update("DELETE FROM missed WHERE ino=? AND idx=?", ino, b.index());
         for (String server : missedServers) {
@@ -426,11 +440,11 @@ final class MetaStore implements AutoCloseable {
 
     private List<BlockRecord> blockRecords(String where, Object... args) throws SQLException {
         List<BlockRecord> out = new ArrayList<>();
-        try (PreparedStatement s = db.prepareStatement("SELECT idx, version, length, md5 FROM blocks " + where)) {
+        try (PreparedStatement s = db.prepareStatement("SELECT idx, version, length, md5, pieces FROM blocks " + where)) {
             bind(s, args);
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
-                    out.add(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4)));
+                    out.add(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4), r.getString(5)));
                 }
             }
         }

@@ -280,6 +280,37 @@ class MetaServiceIT {
     }
 
     @Test
+    void pieceMd5s_areCommittedWithTheBlock_andMalformedOnesRefused() {
+        Attributes f = create(ROOT, "f");
+        long v = Wire.toLong(meta.allocateVersions(2), "v");
+        byte[] content = "piece by piece".getBytes();
+        meta.commitBlock(id(f), new BlockCommit(BlockRecord.of(0, v, content), 0, List.of()).toWire());
+        BlockRecord back = BlockStatus.fromWire(meta.blocks(id(f), 0, 1)[0]).block();
+        assertThat(back.pieces()).isEqualTo(Md5.hex(content)).isEqualTo(Md5.pieces(content));
+        Map<String, Object> bad = new java.util.HashMap<>(commit(0, v + 1, v, "x").toWire());
+        bad.put("pieces", "zz");
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.commitBlock(id(f), bad));
+    }
+
+    @Test
+    void aStoreFromBeforePieceMd5s_opens_andItsBlocksReadAsWithoutPieces() throws Exception {
+        server.close();
+        Path old = dir.resolve("old");
+        java.nio.file.Files.createDirectories(old);
+        try (var db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + old.resolve("meta.db"));
+             var s = db.createStatement()) {
+            s.executeUpdate("CREATE TABLE blocks(ino INTEGER NOT NULL, idx INTEGER NOT NULL, version INTEGER NOT NULL,"
+                    + " length INTEGER NOT NULL, md5 TEXT NOT NULL, PRIMARY KEY(ino, idx)) WITHOUT ROWID");
+        }
+        server = MetaServer.start(old, InetAddress.getLoopbackAddress(), 0, 4096);
+        meta = new RpcClient(HostAndPort.fromParts("127.0.0.1", server.port()), RpcTimeouts.DEFAULT).proxy(MetaService.class);
+        Attributes f = create(ROOT, "f");
+        long v = Wire.toLong(meta.allocateVersions(1), "v");
+        meta.commitBlock(id(f), commit(0, v, 0, "legacy").toWire()); // a client that sends no pieces
+        assertThat(BlockStatus.fromWire(meta.blocks(id(f), 0, 1)[0]).block().hasPieces()).isFalse();
+    }
+
+    @Test
     void versions_areUniqueAcrossCalls() {
         long a = Wire.toLong(meta.allocateVersions(10), "a");
         long b = Wire.toLong(meta.allocateVersions(10), "b");

@@ -28,6 +28,21 @@ public interface DataService {
      */
     Map<String, Object> check(String ino, int index, String version);
 
+    /**
+     * Reads {@code length} bytes from {@code offset} of a replica (fewer at its end):
+     * {@code {found: true, data: bytes}}, or {@code {found: false}} when this server holds no replica
+     * of that version. A read of part of a block moves only that part.
+     */
+    Map<String, Object> getRange(String ino, int index, String version, int offset, int length);
+
+    /**
+     * Vouches for pieces [{@code firstPiece}, {@code firstPiece + count}) of a replica
+     * ({@link Limits#PIECE_SIZE} bytes each, the last one possibly short) without sending them:
+     * {@code {found: true, pieces: 32 hex digits per piece that the replica has}}, or
+     * {@code {found: false}}.
+     */
+    Map<String, Object> checkPieces(String ino, int index, String version, int firstPiece, int count);
+
     /** Deletes replica {@code version} of a block, if held; returns how many (0 or 1). */
     int delete(String ino, int index, String version);
 

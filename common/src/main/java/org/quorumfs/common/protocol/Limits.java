@@ -8,6 +8,11 @@ public final class Limits {
     public static final int MAX_SYMLINK_BYTES = 4096;
     /** Largest block a cluster may be configured with. */
     public static final int MAX_BLOCK_SIZE = 8 << 20;
+    /**
+     * Grain of the per-piece MD5s committed with every block: a read of a few KiB fetches and
+     * verifies only the pieces it touches instead of the whole block.
+     */
+    public static final int PIECE_SIZE = 64 << 10;
     /** Largest XML-RPC request body a server reads: a largest block in base64 plus envelope. */
     public static final int MAX_REQUEST_BYTES = MAX_BLOCK_SIZE / 3 * 4 + (1 << 20);
     /** Largest file: 2^53, so offsets stay exact wherever a double might carry them. */

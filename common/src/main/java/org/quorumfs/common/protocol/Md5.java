@@ -23,6 +23,36 @@ public final class Md5 {
         }
     }
 
+    /**
+     * The MD5s of each {@link Limits#PIECE_SIZE} piece of {@code data} (the last one may be short),
+     * as one string of 32 hex digits per piece; empty for empty data.
+     */
+    public static String pieces(byte[] data) {
+        StringBuilder out = new StringBuilder(pieceCount(data.length) * 32);
+        for (int from = 0; from < data.length; from += Limits.PIECE_SIZE) {
+            out.append(hex(data, from, Math.min(Limits.PIECE_SIZE, data.length - from)));
+        }
+        return out.toString();
+    }
+
+    /** How many pieces a block of {@code length} bytes has. */
+    public static int pieceCount(int length) {
+        return (int) (((long) length + Limits.PIECE_SIZE - 1) / Limits.PIECE_SIZE);
+    }
+
+    /** Whether {@code s} is the concatenated piece MD5s of a block of {@code length} bytes. */
+    public static boolean isPieces(String s, int length) {
+        if (s == null || s.length() != 32 * pieceCount(length)) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i += 32) {
+            if (!isHex(s.substring(i, i + 32))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Whether {@code s} looks like an MD5 hex digest. */
     public static boolean isHex(String s) {
         if (s == null || s.length() != 32) {

@@ -7,6 +7,8 @@ import org.xml.sax.ContentHandler;
 import org.xml.sax.SAXException;
 import org.xml.sax.SAXParseException;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
 
@@ -28,12 +30,13 @@ final class Base64Codec {
             handler.startElement("", VALUE_TAG, VALUE_TAG, ZERO_ATTRIBUTES);
             handler.startElement("", TAG, TAG, ZERO_ATTRIBUTES);
             if (data.length > 0) {
-                byte[] ascii = Base64.getEncoder().encode(data);
-                char[] text = new char[ascii.length];
-                for (int i = 0; i < ascii.length; i++) {
-                    text[i] = (char) ascii[i];
+                // Latin-1 bytes become a String by a plain copy; base64 needs no escaping.
+                String text = new String(Base64.getEncoder().encode(data), StandardCharsets.ISO_8859_1);
+                if (handler instanceof BulkXmlWriterFactory.BulkXmlWriter bulk) {
+                    bulk.plainText(text);
+                } else {
+                    handler.characters(text.toCharArray(), 0, text.length());
                 }
-                handler.characters(text, 0, text.length);
             }
             handler.endElement("", TAG, TAG);
             handler.endElement("", VALUE_TAG, VALUE_TAG);
@@ -77,14 +80,31 @@ final class Base64Codec {
             if (--level != 0) {
                 throw new SAXParseException("Unexpected end tag in base64: " + localName, getDocumentLocator());
             }
-            try {
-                // The MIME decoder skips line breaks, which other XML-RPC writers put in base64.
-                setResult(Base64.getMimeDecoder().decode(Arrays.copyOf(ascii, size)));
-            } catch (IllegalArgumentException e) {
-                throw new SAXParseException("Invalid base64: " + e.getMessage(), getDocumentLocator());
-            }
+            setResult(decode(ascii, size));
             ascii = new byte[0];
             size = 0;
+        }
+
+        /**
+         * The basic decoder (several times faster) for base64 without line breaks, as ours is; the
+         * MIME decoder, which skips line breaks, for what other XML-RPC writers send.
+         */
+        private byte[] decode(byte[] text, int length) throws SAXParseException {
+            ByteBuffer in = ByteBuffer.wrap(text, 0, length);
+            try {
+                return toArray(Base64.getDecoder().decode(in));
+            } catch (IllegalArgumentException plainFailed) {
+                try {
+                    return toArray(Base64.getMimeDecoder().decode(in.rewind()));
+                } catch (IllegalArgumentException e) {
+                    throw new SAXParseException("Invalid base64: " + e.getMessage(), getDocumentLocator());
+                }
+            }
+        }
+
+        private static byte[] toArray(ByteBuffer b) {
+            return b.arrayOffset() == 0 && b.remaining() == b.array().length ? b.array()
+                    : Arrays.copyOfRange(b.array(), b.arrayOffset() + b.position(), b.arrayOffset() + b.limit());
         }
     }
 }

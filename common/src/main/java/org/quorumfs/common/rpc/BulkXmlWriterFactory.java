@@ -44,6 +44,16 @@ final class BulkXmlWriterFactory extends BaseXmlWriterFactory {
             }
         }
 
+        /** Text known to need no escaping (base64), written as it is. */
+        void plainText(String text) throws SAXException {
+            super.characters(new char[0], 0, 0); // closes a pending start tag
+            try {
+                getWriter().write(text);
+            } catch (IOException e) {
+                throw new SAXException(e);
+            }
+        }
+
         /** Printable ASCII that XML text may hold as it is (the base class escapes the rest). */
         private static boolean isPlain(char c) {
             return c >= ' ' && c < 0x7f && c != '&' && c != '<' && c != '>';

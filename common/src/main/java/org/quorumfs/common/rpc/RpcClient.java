@@ -7,7 +7,6 @@ import org.apache.xmlrpc.client.XmlRpcClient;
 import org.apache.xmlrpc.client.XmlRpcClientConfigImpl;
 import org.apache.xmlrpc.client.XmlRpcClientException;
 import org.apache.xmlrpc.client.XmlRpcHttpTransportException;
-import org.apache.xmlrpc.client.XmlRpcSun15HttpTransportFactory;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 
@@ -51,7 +50,7 @@ public final class RpcClient {
         // The Sun15 transport is the one that applies connect and read timeouts. (Its fixed-length
         // streaming mode would save a copy of each body, but sends headers and body in separate
         // segments: with Nagle's algorithm on the client socket, small calls then wait ~40 ms.)
-        client.setTransportFactory(new XmlRpcSun15HttpTransportFactory(client));
+        client.setTransportFactory(new EncodedCallTransportFactory(client));
         client.setTypeFactory(new FastTypeFactory(client));
         client.setXmlWriterFactory(new BulkXmlWriterFactory());
     }
@@ -72,15 +71,23 @@ public final class RpcClient {
         return service.cast(proxy);
     }
 
+    /** Sends a call encoded once for several servers; the reply must be of {@code type}. */
+    public <T> T send(EncodedCall call, Class<T> type) {
+        return type.cast(execute(call.methodName(), new Object[] {call}, type));
+    }
+
     private Object call(String name, Method method, Object[] args) {
+        return execute(name, args == null ? new Object[0] : args, method.getReturnType());
+    }
+
+    private Object execute(String name, Object[] args, Class<?> returnType) {
         Object result;
         try {
-            result = client.execute(name, args == null ? new Object[0] : args);
+            result = client.execute(name, args);
         } catch (XmlRpcException e) {
             throw translate(name, e);
         }
-        Class<?> expected = Primitives.wrap(method.getReturnType());
-        if (!expected.isInstance(result)) {
+        if (!Primitives.wrap(returnType).isInstance(result)) {
             throw new FsException(ErrorCode.IO, endpoint + " answered " + name + " with a malformed reply");
         }
         return result;

@@ -113,8 +113,8 @@ public final class MiniCluster implements AutoCloseable {
 
     /** The replica file of (ino, index, version) on server {@code i} (whether it exists or not). */
     public Path replica(int i, long ino, int index, long version) {
-        return dataDir(dir, i).resolve("blocks").resolve(String.format("%016x", ino))
-                .resolve(String.format("%010d.%016x", index, version));
+        return dataDir(dir, i).resolve("blocks").resolve(String.format("%012x", ino >>> 12))
+                .resolve(String.format("%016x.%010d.%016x", ino, index, version));
     }
 
     /** Overwrites a replica's bytes on disk, as the seed's test did by hand. */

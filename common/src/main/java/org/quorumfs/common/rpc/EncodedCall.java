@@ -1,0 +1,83 @@
+package org.quorumfs.common.rpc;
+
+import java.io.ByteArrayOutputStream;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+
+/**
+ * A standard XML-RPC {@code methodCall} body serialized once, to be sent unchanged to several
+ * servers ({@link RpcClient#send}): a block put to N replicas is encoded once, not N times, which
+ * profiled at two thirds of the client's CPU in a sequential write. Parameters may be strings,
+ * ints and byte arrays (base64) — the types the data path uses.
+ */
+public final class EncodedCall {
+    private final String methodName;
+    private final byte[] body;
+
+    private EncodedCall(String methodName, byte[] body) {
+        this.methodName = methodName;
+        this.body = body;
+    }
+
+    /** The call of {@code service}'s method {@code method} with {@code params}; the method must exist with that arity. */
+    public static EncodedCall of(Class<?> service, String method, Object... params) {
+        boolean declared = Arrays.stream(service.getMethods())
+                .anyMatch(m -> m.getName().equals(method) && m.getParameterCount() == params.length);
+        if (!declared) {
+            throw new IllegalArgumentException(service.getName() + " has no method " + method + " of "
+                    + params.length + " parameters");
+        }
+        String name = service.getName() + "." + method;
+        int estimate = 256;
+        for (Object p : params) {
+            estimate += p instanceof byte[] b ? (b.length + 2) / 3 * 4 : 64;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(estimate);
+        ascii(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><methodCall><methodName>");
+        text(out, name);
+        ascii(out, "</methodName><params>");
+        for (Object p : params) {
+            ascii(out, "<param><value>");
+            if (p instanceof String s) {
+                ascii(out, "<string>");
+                text(out, s);
+                ascii(out, "</string>");
+            } else if (p instanceof Integer i) {
+                ascii(out, "<i4>" + i + "</i4>");
+            } else if (p instanceof byte[] b) {
+                ascii(out, "<base64>");
+                out.writeBytes(Base64.getEncoder().encode(b));
+                ascii(out, "</base64>");
+            } else {
+                throw new IllegalArgumentException("cannot encode a parameter of " + p.getClass());
+            }
+            ascii(out, "</value></param>");
+        }
+        ascii(out, "</params></methodCall>");
+        return new EncodedCall(name, out.toByteArray());
+    }
+
+    String methodName() {
+        return methodName;
+    }
+
+    byte[] body() {
+        return body;
+    }
+
+    private static void ascii(ByteArrayOutputStream out, String s) {
+        out.writeBytes(s.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private static void text(ByteArrayOutputStream out, String s) {
+        out.writeBytes(s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public String toString() {
+        return methodName + " (" + body.length + " bytes)";
+    }
+}
