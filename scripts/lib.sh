@@ -8,12 +8,23 @@ QFS_JAVA_OPTS=(-Xss1m -Dfile.encoding=UTF-8 -Dsun.jnu.encoding=UTF-8 '-Djdk.seri
 
 # Heap per role: a data server holds only the few requests in flight; the meta-server its SQLite
 # page cache and a page of directory entries per call. The serial collector keeps a small heap's
-# resident size small (G1's bookkeeping costs tens of MiB).
+# resident size small (G1's bookkeeping costs tens of MiB); a per-thread cache of temporary direct
+# buffers as large as a block (the JDK's default) is not kept.
 server_java_opts() {
+  local common="-XX:+UseSerialGC -XX:ReservedCodeCacheSize=32m -Djdk.nio.maxCachedBufferSize=262144"
   case $1 in
-    dataserver) echo "-Xmx96m -XX:+UseSerialGC" ;;
-    *) echo "-Xmx192m -XX:+UseSerialGC" ;;
+    dataserver) echo "-Xmx64m $common" ;;
+    *) echo "-Xmx160m $common" ;;
   esac
+}
+
+# glibc gives every thread that allocates its own malloc arena (64 MiB of address space, some of it
+# resident); the JVM's few native allocations do not need more than two.
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
+
+# The client's heap: its write-back and read caches (MiB) plus room for the blocks in flight.
+client_java_opts() {
+  echo "-Xmx$(($1 + $2 + 128))m -XX:+UseG1GC -Djdk.nio.maxCachedBufferSize=262144"
 }
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -142,6 +143,22 @@ class SeedFaultsIT {
             }
         }
         return good;
+    }
+
+    @Test
+    void hungDataServer_sigstopped_writesFinishThroughTheOthers_andNothingIsLost() throws Exception {
+        cluster = MountedCluster.start(dir, 4, "");
+        long pid = Long.parseLong(Files.readString(cluster.var.resolve("run/" + port(1) + ".pid")).trim());
+        Path src = dir.resolve("src");
+        out("dd if=/dev/urandom of=" + src + " bs=1M count=40 status=none");
+        out("kill -STOP " + pid);
+        try {
+            // Its puts time out or are refused past the cap on outstanding calls: the others take them.
+            out("dd if=" + src + " of=big bs=1M conv=fsync status=none");
+        } finally {
+            out("kill -CONT " + pid);
+        }
+        assertThat(out("cmp big " + src + " && echo same")).isEqualTo("same\n");
     }
 
     @Test

@@ -28,6 +28,7 @@ public final class RpcClient {
         // closed; a resent commit would then fail its own compare-and-set. Retries are ours to make.
         System.setProperty("sun.net.http.retryPost", "false");
         SerialFilter.install();
+        ReusedSaxParsers.install();
     }
 
     private final HostAndPort endpoint;

@@ -52,6 +52,7 @@ public final class RpcServer implements AutoCloseable {
     /** A server for {@code bind}:{@code port}; port 0 picks a free port (see {@link #port()}). */
     public RpcServer(InetAddress bind, int port) {
         SerialFilter.install();
+        ReusedSaxParsers.install();
         webServer = new QfsWebServer(port, bind);
         mapping.setVoidMethodEnabled(false);
         mapping.setRequestProcessorFactoryFactory(clazz -> request -> handlers.get(clazz));

@@ -1,0 +1,76 @@
+package org.quorumfs.common.rpc;
+
+import org.apache.xmlrpc.util.SAXParsers;
+import org.xml.sax.SAXException;
+import org.xml.sax.SAXNotRecognizedException;
+import org.xml.sax.SAXNotSupportedException;
+
+import javax.xml.parsers.ParserConfigurationException;
+import javax.xml.parsers.SAXParser;
+import javax.xml.parsers.SAXParserFactory;
+
+/**
+ * The XML-RPC library builds a new SAX parser for every request and every response; building one
+ * profiled at a third of a small call's CPU on the meta-server. This factory, installed in the
+ * library's hook, hands each thread its own parser, reset to its configured state before every
+ * use. A parser is used by one call at a time on its thread, and the library's configuration (the
+ * entity features it turns off) is the delegate's, unchanged.
+ */
+final class ReusedSaxParsers extends SAXParserFactory {
+    private final SAXParserFactory delegate;
+    private final ThreadLocal<SAXParser> parsers = new ThreadLocal<>();
+
+    private ReusedSaxParsers(SAXParserFactory delegate) {
+        this.delegate = delegate;
+    }
+
+    static synchronized void install() {
+        if (!(SAXParsers.getSAXParserFactory() instanceof ReusedSaxParsers)) {
+            SAXParsers.setSAXParserFactory(new ReusedSaxParsers(SAXParsers.getSAXParserFactory()));
+        }
+    }
+
+    @Override
+    public SAXParser newSAXParser() throws ParserConfigurationException, SAXException {
+        SAXParser p = parsers.get();
+        if (p == null) {
+            p = delegate.newSAXParser();
+            parsers.set(p);
+        } else {
+            p.reset();
+        }
+        return p;
+    }
+
+    @Override
+    public void setFeature(String name, boolean value)
+            throws ParserConfigurationException, SAXNotRecognizedException, SAXNotSupportedException {
+        delegate.setFeature(name, value);
+    }
+
+    @Override
+    public boolean getFeature(String name)
+            throws ParserConfigurationException, SAXNotRecognizedException, SAXNotSupportedException {
+        return delegate.getFeature(name);
+    }
+
+    @Override
+    public void setNamespaceAware(boolean awareness) {
+        delegate.setNamespaceAware(awareness);
+    }
+
+    @Override
+    public boolean isNamespaceAware() {
+        return delegate.isNamespaceAware();
+    }
+
+    @Override
+    public void setValidating(boolean validating) {
+        delegate.setValidating(validating);
+    }
+
+    @Override
+    public boolean isValidating() {
+        return delegate.isValidating();
+    }
+}
