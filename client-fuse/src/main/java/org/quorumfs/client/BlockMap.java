@@ -61,11 +61,6 @@ final class BlockMap {
         }
     }
 
-    /** What is known of block {@code index}: its status, empty for a hole, or null when unknown. */
-    synchronized Optional<BlockStatus> known(int index) {
-        return complete || windows.contains(index / WINDOW) ? Optional.ofNullable(blocks.get(index)) : null;
-    }
-
     /** This mount committed {@code status}. */
     synchronized void committed(BlockStatus status) {
         generation++;

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -33,6 +34,11 @@ import java.util.concurrent.Future;
  * (close-to-open consistency, as NFS).
  */
 final class OpenFile {
+    /**
+     * Blocks fetched ahead of a sequential reader: enough that the data servers work on the next
+     * blocks while the reader verifies and copies this one.
+     */
+    static final int READ_AHEAD_BLOCKS = 3;
     /** Block writes of one file in flight at once. */
     static final int MAX_IN_FLIGHT = 4;
 
@@ -53,8 +59,8 @@ final class OpenFile {
     private long size;
     private int cachedIndex = -1;
     private byte[] cached;
-    private int aheadIndex = -1;
-    private Future<byte[]> ahead;
+    /** Blocks being fetched ahead of a sequential reader, by index. */
+    private final TreeMap<Integer, Future<byte[]>> ahead = new TreeMap<>();
     private int handles;
     /** Whether data went out through this open file (then its flush and release change the file). */
     private boolean written;
@@ -164,7 +170,7 @@ final class OpenFile {
             int within = (int) (pos % blockSize);
             int chunk = Math.min(blockSize - within, n - done);
             int available;
-            if (sequential || index == cachedIndex || index == aheadIndex) {
+            if (sequential || index == cachedIndex || ahead.containsKey(index)) {
                 byte[] data = block(index);
                 available = Math.max(0, Math.min(chunk, data.length - within));
                 if (available > 0) {
@@ -233,17 +239,25 @@ final class OpenFile {
         return out;
     }
 
-    /** The verified bytes of block {@code index} (empty for a hole), and the next fetched ahead. */
+    /** The verified bytes of block {@code index} (empty for a hole), and the next ones fetched ahead. */
     private byte[] block(int index) {
         if (index != cachedIndex) {
             boolean sequential = index == cachedIndex + 1;
-            cached = index == aheadIndex ? aheadResult() : fetch(index);
+            Future<byte[]> early = ahead.remove(index);
+            cached = early != null ? aheadResult(index, early) : fetch(index);
             cachedIndex = index;
-            int next = index + 1; // not the field in the task: it is reset before a late task would read it
-            // Not while that block's write is in flight: the read ahead would fetch the version before it.
-            if (sequential && (long) next * blockSize < size && dirty.isEmpty() && !inFlight.containsKey(next)) {
-                aheadIndex = next;
-                ahead = io.submit(() -> fetch(next));
+            if (!sequential) {
+                dropReadAhead();
+                return cached;
+            }
+            // Not while writes are buffered, nor for a block whose write is in flight: the read
+            // ahead would fetch the version before it.
+            for (int next = index + 1; next <= index + READ_AHEAD_BLOCKS && (long) next * blockSize < size
+                    && dirty.isEmpty(); next++) {
+                if (!ahead.containsKey(next) && !inFlight.containsKey(next)) {
+                    int n = next;
+                    ahead.put(n, io.submit(() -> fetch(n)));
+                }
             }
         }
         return cached;
@@ -253,15 +267,11 @@ final class OpenFile {
         return map.get(index).map(st -> mediator.readBlock(ino, st)).orElse(new byte[0]);
     }
 
-    /** The block fetched ahead; if that failed, fetched again here so the error is this read's. */
-    private byte[] aheadResult() {
-        int index = aheadIndex;
-        Future<byte[]> f = ahead;
-        aheadIndex = -1;
-        ahead = null;
+    /** A block fetched ahead; if that failed, fetched again here so the error is this read's. */
+    private byte[] aheadResult(int index, Future<byte[]> f) {
         try {
             return f.get();
-        } catch (ExecutionException e) {
+        } catch (ExecutionException | CancellationException e) {
             return fetch(index);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -271,24 +281,19 @@ final class OpenFile {
 
     /** Forgets what was read of block {@code index}, after it was written. */
     private void forgetCached(int index) {
-        if (index < 0) {
-            return;
-        }
         if (index == cachedIndex) {
             cachedIndex = -1;
             cached = null;
         }
-        if (index == aheadIndex) {
-            dropReadAhead();
+        Future<byte[]> f = ahead.remove(index);
+        if (f != null) {
+            f.cancel(false);
         }
     }
 
     private void dropReadAhead() {
-        if (ahead != null) {
-            ahead.cancel(false);
-        }
-        aheadIndex = -1;
-        ahead = null;
+        ahead.values().forEach(f -> f.cancel(false));
+        ahead.clear();
     }
 
     /** Writes every dirty block and waits for all writes; the first failure is thrown. */
@@ -323,9 +328,8 @@ final class OpenFile {
         while (inFlight.size() >= MAX_IN_FLIGHT) {
             awaitInFlight(inFlight.keySet().iterator().next());
         }
-        Optional<BlockStatus> known = map.known(index);
         inFlight.put(index, io.submit(() -> {
-            map.committed(mediator.writeBlock(ino, index, block.data, block.ranges, known).block());
+            map.committed(mediator.writeBlock(ino, index, block.data, block.ranges, () -> map.get(index)).block());
             return null;
         }));
     }

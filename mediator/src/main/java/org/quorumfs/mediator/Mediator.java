@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The reliable layer, in the client's process: namespace calls go to the meta-server; file data is
@@ -346,18 +347,18 @@ public final class Mediator implements AutoCloseable {
      * merged again from the latest version if another writer commits first.
      */
     public Attributes writeBlock(long ino, int index, byte[] buffer, RangeSet<Integer> dirty) {
-        return writeBlock(ino, index, buffer, dirty, null).attributes();
+        return writeBlock(ino, index, buffer, dirty, () -> blockStatus(ino, index)).attributes();
     }
 
     /**
-     * {@link #writeBlock(long, int, byte[], RangeSet)} for a writer that already knows the block's
-     * committed state ({@code known}: the block's status, or empty if it has none; {@code null}
-     * when unknown), which spares the look-up at the meta-server. If that knowledge is out of
-     * date the compare-and-set fails and the write is merged again from the latest version.
+     * {@link #writeBlock(long, int, byte[], RangeSet)} for a writer that keeps its own knowledge of
+     * the block's committed state: {@code current} answers the first attempt (the block's status,
+     * or empty if it has none), sparing a look-up at the meta-server. If that knowledge is out of
+     * date the compare-and-set fails and the write is merged again from the meta-server's answer.
      * Returns the file's new attributes and the block as now committed.
      */
     public BlockWrite writeBlock(long ino, int index, byte[] buffer, RangeSet<Integer> dirty,
-                                 Optional<BlockStatus> known) {
+                                 Supplier<Optional<BlockStatus>> current) {
         if (dirty.isEmpty()) {
             throw FsException.invalid("nothing to write");
         }
@@ -366,18 +367,15 @@ public final class Mediator implements AutoCloseable {
             throw FsException.invalid("dirty ranges " + dirty + " do not fit block " + index);
         }
         checkRange((long) index * blockSize, end);
-        Optional<BlockStatus> current = known;
         for (int attempt = 1; ; attempt++) {
-            if (current == null) {
-                current = blockStatus(ino, index);
-            }
-            long expected = current.map(s -> s.block().version()).orElse(0L);
-            int length = Math.max(end, current.map(s -> s.block().length()).orElse(0));
+            Optional<BlockStatus> now = attempt == 1 ? current.get() : blockStatus(ino, index);
+            long expected = now.map(s -> s.block().version()).orElse(0L);
+            int length = Math.max(end, now.map(s -> s.block().length()).orElse(0));
             byte[] merged;
             if (dirty.encloses(Range.closedOpen(0, length))) {
                 merged = Arrays.copyOf(buffer, length);
             } else {
-                byte[] base = current.isPresent() ? readBlock(ino, current.get()) : new byte[0];
+                byte[] base = now.isPresent() ? readBlock(ino, now.get()) : new byte[0];
                 merged = Arrays.copyOf(base, length);
                 for (Range<Integer> r : dirty.asRanges()) {
                     System.arraycopy(buffer, r.lowerEndpoint(), merged, r.lowerEndpoint(),
@@ -393,7 +391,6 @@ public final class Mediator implements AutoCloseable {
                     throw e;
                 }
                 log.debug("block {} of inode {} moved under us, merging again", index, ino);
-                current = null;
                 backOff(attempt);
             }
         }

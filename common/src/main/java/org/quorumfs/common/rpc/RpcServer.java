@@ -1,6 +1,8 @@
 package org.quorumfs.common.rpc;
 
 import org.apache.xmlrpc.XmlRpcException;
+import org.apache.xmlrpc.XmlRpcRequest;
+import org.apache.xmlrpc.XmlRpcRequestConfig;
 import org.apache.xmlrpc.common.ServerStreamConnection;
 import org.apache.xmlrpc.common.XmlRpcInvocationException;
 import org.apache.xmlrpc.common.XmlRpcStreamRequestConfig;
@@ -16,6 +18,7 @@ import org.quorumfs.common.protocol.Limits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -177,6 +180,46 @@ public final class RpcServer implements AutoCloseable {
      * the request cap and the error translation.
      */
     private static final class QfsStreamServer extends XmlRpcHttpServer {
+        /**
+         * A body in {@link EncodedCall}'s layout (every block put from a QuorumFS client) is read
+         * without the SAX parser; any other body is parsed by the library as always.
+         */
+        @Override
+        protected XmlRpcRequest getRequest(XmlRpcStreamRequestConfig config, InputStream stream) throws XmlRpcException {
+            byte[] body;
+            try {
+                long length = ((RequestData) config).getContentLength();
+                body = length >= 0 ? stream.readNBytes((int) length) : stream.readAllBytes();
+            } catch (IOException e) {
+                throw new XmlRpcException("Failed to read the request: " + e.getMessage(), e);
+            }
+            EncodedCall.Parsed call = EncodedCall.parse(body);
+            if (call == null) {
+                return super.getRequest(config, new ByteArrayInputStream(body));
+            }
+            return new XmlRpcRequest() {
+                @Override
+                public XmlRpcRequestConfig getConfig() {
+                    return config;
+                }
+
+                @Override
+                public String getMethodName() {
+                    return call.methodName();
+                }
+
+                @Override
+                public int getParameterCount() {
+                    return call.params().length;
+                }
+
+                @Override
+                public Object getParameter(int index) {
+                    return call.params()[index];
+                }
+            };
+        }
+
         @Override
         protected InputStream getInputStream(XmlRpcStreamRequestConfig config, ServerStreamConnection connection)
                 throws IOException {
