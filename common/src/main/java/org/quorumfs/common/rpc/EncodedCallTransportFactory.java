@@ -3,17 +3,22 @@ package org.quorumfs.common.rpc;
 import org.apache.xmlrpc.XmlRpcException;
 import org.apache.xmlrpc.XmlRpcRequest;
 import org.apache.xmlrpc.client.XmlRpcClient;
+import org.apache.xmlrpc.client.XmlRpcClientException;
+import org.apache.xmlrpc.common.XmlRpcStreamRequestConfig;
 import org.apache.xmlrpc.client.XmlRpcSun15HttpTransport;
 import org.apache.xmlrpc.client.XmlRpcTransport;
 import org.apache.xmlrpc.client.XmlRpcTransportFactoryImpl;
 import org.xml.sax.SAXException;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.util.Optional;
 
 /**
  * The library's HTTP transport (the one that applies connect and read timeouts), which in addition
  * sends an {@link EncodedCall} as the bytes it already is instead of serializing the request
- * again. Responses are parsed by the library as always.
+ * again, and reads a response in our servers' plain layout without the SAX parser.
  */
 final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
 
@@ -39,6 +44,19 @@ final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
                 return out -> out.write(body);
             }
             return super.newReqWriter(request);
+        }
+
+        /** A response in our servers' plain layout is read without the SAX parser (PlainResponseReader). */
+        @Override
+        protected Object readResponse(XmlRpcStreamRequestConfig config, InputStream stream) throws XmlRpcException {
+            byte[] body;
+            try {
+                body = stream.readAllBytes();
+            } catch (IOException e) {
+                throw new XmlRpcClientException("Failed to read the response: " + e.getMessage(), e);
+            }
+            Optional<Object> plain = PlainResponseReader.read(body);
+            return plain.isPresent() ? plain.get() : super.readResponse(config, new ByteArrayInputStream(body));
         }
     }
 }
