@@ -53,7 +53,14 @@ alive() { local st; st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) && [ "${st%
 
 valid_port() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ]; }
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Whether something listens on a TCP port, read from the kernel's socket tables. (Connecting to
+# find out misleads: a connect to a free port in the ephemeral range can be answered by the very
+# socket that connects, a TCP self-connect, and the free port then looks taken.)
+port_in_use() {
+  local hex; hex=$(printf '%04X' "$1")
+  awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
 
 pid_file() { echo "$QFS_VAR/run/$1.pid"; }
 

@@ -114,6 +114,9 @@ public final class MountMain implements Callable<Integer> {
         } catch (LinkageError e) {
             mediator.close();
             return fail(EXIT_NO_FUSE, "libfuse2 is missing: run  apt-get install -y libfuse2 fuse3  (" + e.getMessage() + ")");
+        } catch (IllegalArgumentException e) {
+            mediator.close();
+            return fail(EXIT_BAD_ARGUMENTS, e.getMessage()); // e.g. a write-back cache smaller than a block
         }
         List<String> options = new ArrayList<>(FUSE_OPTIONS);
         log.info("mounting {} (Qr {}, Qw {}, {} of {} data servers answering)", mountPoint, qr, qw, answering,

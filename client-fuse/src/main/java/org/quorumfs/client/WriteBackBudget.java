@@ -21,10 +21,6 @@ final class WriteBackBudget {
         this.maxBlocks = (int) Math.min(Integer.MAX_VALUE, maxBytes / blockSize);
     }
 
-    int maxBlocks() {
-        return maxBlocks;
-    }
-
     void charge() {
         dirtyBlocks.incrementAndGet();
     }
@@ -35,9 +31,5 @@ final class WriteBackBudget {
 
     boolean over() {
         return dirtyBlocks.get() > maxBlocks;
-    }
-
-    int dirtyBlocks() {
-        return dirtyBlocks.get();
     }
 }

@@ -50,7 +50,9 @@ final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
         @Override
         protected Object readResponse(XmlRpcStreamRequestConfig config, InputStream stream) throws XmlRpcException {
             byte[] body;
-            try {
+            // Closed here, as the library's parser closes it: only a closed response stream hands
+            // its kept-alive connection back for the next call (else every call opens a new one).
+            try (stream) {
                 body = stream.readAllBytes();
             } catch (IOException e) {
                 throw new XmlRpcClientException("Failed to read the response: " + e.getMessage(), e);
