@@ -91,19 +91,14 @@ final class Base64Codec {
         private byte[] decode(byte[] text, int length) throws SAXParseException {
             ByteBuffer in = ByteBuffer.wrap(text, 0, length);
             try {
-                return toArray(Base64.getDecoder().decode(in));
+                return PlainXml.exactArray(Base64.getDecoder().decode(in));
             } catch (IllegalArgumentException plainFailed) {
                 try {
-                    return toArray(Base64.getMimeDecoder().decode(in.rewind()));
+                    return PlainXml.exactArray(Base64.getMimeDecoder().decode(in.rewind()));
                 } catch (IllegalArgumentException e) {
                     throw new SAXParseException("Invalid base64: " + e.getMessage(), getDocumentLocator());
                 }
             }
-        }
-
-        private static byte[] toArray(ByteBuffer b) {
-            return b.arrayOffset() == 0 && b.remaining() == b.array().length ? b.array()
-                    : Arrays.copyOfRange(b.array(), b.arrayOffset() + b.position(), b.arrayOffset() + b.limit());
         }
     }
 }

@@ -1,10 +1,11 @@
 package org.quorumfs.common.rpc;
 
 import java.io.ByteArrayOutputStream;
-import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 
 /**
  * A standard XML-RPC {@code methodCall} body serialized once, to be sent unchanged to several
@@ -71,64 +72,32 @@ public final class EncodedCall {
      * service as always.
      */
     static Parsed parse(byte[] body) {
-        Cursor c = new Cursor(body);
-        if (!c.skip(PROLOG) || !c.skip("<methodCall><methodName>")) {
-            return null;
-        }
-        String name = c.textUntil('<');
-        if (name == null || !c.skip("</methodName><params>")) {
-            return null;
-        }
-        java.util.List<Object> params = new java.util.ArrayList<>();
-        while (c.skip("<param><value>")) {
-            Object value;
-            if (c.skip("<string>")) {
-                value = c.textUntil('<');
-                if (value == null || !c.skip("</string>")) {
-                    return null;
+        PlainXml x = new PlainXml(body);
+        try {
+            x.expect(PROLOG + "<methodCall><methodName>");
+            String name = x.text();
+            x.expect("</methodName><params>");
+            List<Object> params = new ArrayList<>();
+            while (x.skip("<param><value>")) {
+                if (x.skip("<string>")) {
+                    params.add(x.text());
+                    x.expect("</string>");
+                } else if (x.skip("<i4>")) {
+                    params.add(x.integer());
+                    x.expect("</i4>");
+                } else {
+                    x.expect("<base64>");
+                    params.add(x.base64());
+                    x.expect("</base64>");
                 }
-            } else if (c.skip("<i4>")) {
-                String digits = c.textUntil('<');
-                if (digits == null || !c.skip("</i4>")) {
-                    return null;
-                }
-                try {
-                    value = Integer.parseInt(digits);
-                } catch (NumberFormatException e) {
-                    return null;
-                }
-            } else if (c.skip("<base64>")) {
-                int from = c.at;
-                int to = c.indexOf((byte) '<');
-                if (to < 0) {
-                    return null;
-                }
-                try {
-                    value = decode(Base64.getDecoder().decode(java.nio.ByteBuffer.wrap(body, from, to - from)));
-                } catch (IllegalArgumentException e) {
-                    return null;
-                }
-                c.at = to;
-                if (!c.skip("</base64>")) {
-                    return null;
-                }
-            } else {
-                return null;
+                x.expect("</value></param>");
             }
-            if (!c.skip("</value></param>")) {
-                return null;
-            }
-            params.add(value);
-        }
-        if (!c.skip("</params></methodCall>") || !c.atEnd()) {
+            x.expect("</params></methodCall>");
+            x.expectEnd();
+            return new Parsed(name, params.toArray());
+        } catch (PlainXml.NotPlain e) {
             return null;
         }
-        return new Parsed(name, params.toArray());
-    }
-
-    private static byte[] decode(java.nio.ByteBuffer b) {
-        return b.arrayOffset() == 0 && b.remaining() == b.array().length ? b.array()
-                : Arrays.copyOfRange(b.array(), b.arrayOffset() + b.position(), b.arrayOffset() + b.limit());
     }
 
     /** A call read by {@link #parse}. */
@@ -136,62 +105,6 @@ public final class EncodedCall {
     }
 
     private static final String PROLOG = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
-
-    /** A position in a body, matching ASCII markup. */
-    private static final class Cursor {
-        private final byte[] b;
-        private int at;
-
-        Cursor(byte[] b) {
-            this.b = b;
-        }
-
-        boolean skip(String ascii) {
-            int n = ascii.length();
-            if (at + n > b.length) {
-                return false;
-            }
-            for (int i = 0; i < n; i++) {
-                if (b[at + i] != ascii.charAt(i)) {
-                    return false;
-                }
-            }
-            at += n;
-            return true;
-        }
-
-        int indexOf(byte x) {
-            for (int i = at; i < b.length; i++) {
-                if (b[i] == x) {
-                    return i;
-                }
-            }
-            return -1;
-        }
-
-        /** Text up to {@code end}, or null if there is none or it holds an entity reference. */
-        String textUntil(char end) {
-            int to = indexOf((byte) end);
-            if (to < 0) {
-                return null;
-            }
-            for (int i = at; i < to; i++) {
-                if (b[i] == '&') {
-                    return null;
-                }
-            }
-            String s = new String(b, at, to - at, StandardCharsets.UTF_8);
-            at = to;
-            return s;
-        }
-
-        boolean atEnd() {
-            while (at < b.length && (b[at] == ' ' || b[at] == '\n' || b[at] == '\r' || b[at] == '\t')) {
-                at++;
-            }
-            return at == b.length;
-        }
-    }
 
     byte[] body() {
         return body;

@@ -1,0 +1,137 @@
+package org.quorumfs.common.rpc;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+
+/**
+ * A position in an XML-RPC body of the plain layout our own writers produce, read byte by byte:
+ * ASCII markup with no white space between elements, text with no entity references, base64 with
+ * no line breaks. Anything else is {@link NotPlain}, and the caller hands the whole body to the
+ * library's XML parser. Shared by {@link EncodedCall#parse} (requests) and
+ * {@link PlainResponseReader} (responses).
+ */
+final class PlainXml {
+    /** The body leaves the plain layout; thrown without a stack trace. */
+    static final class NotPlain extends Exception {
+        NotPlain() {
+            super(null, null, false, false);
+        }
+    }
+
+    private final byte[] b;
+    private int at;
+
+    PlainXml(byte[] body) {
+        this.b = body;
+    }
+
+    /** Skips an XML declaration, if there is one. */
+    void skipDeclaration() throws NotPlain {
+        if (skip("<?xml")) {
+            at = indexOf("?>") + 2;
+        }
+    }
+
+    boolean startsWith(String ascii) {
+        if (at + ascii.length() > b.length) {
+            return false;
+        }
+        for (int i = 0; i < ascii.length(); i++) {
+            if (b[at + i] != ascii.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    boolean skip(String ascii) {
+        if (startsWith(ascii)) {
+            at += ascii.length();
+            return true;
+        }
+        return false;
+    }
+
+    void expect(String ascii) throws NotPlain {
+        if (!skip(ascii)) {
+            throw new NotPlain();
+        }
+    }
+
+    /** Text up to the next tag. */
+    String text() throws NotPlain {
+        int end = nextTag();
+        for (int i = at; i < end; i++) {
+            if (b[i] == '&') {
+                throw new NotPlain();
+            }
+        }
+        String s = new String(b, at, end - at, StandardCharsets.UTF_8);
+        at = end;
+        return s;
+    }
+
+    int integer() throws NotPlain {
+        try {
+            return Integer.parseInt(text());
+        } catch (NumberFormatException e) {
+            throw new NotPlain();
+        }
+    }
+
+    /** Base64 text up to the next tag, decoded with the plain decoder. */
+    byte[] base64() throws NotPlain {
+        int end = nextTag();
+        try {
+            byte[] data = exactArray(Base64.getDecoder().decode(ByteBuffer.wrap(b, at, end - at)));
+            at = end;
+            return data;
+        } catch (IllegalArgumentException e) {
+            throw new NotPlain();
+        }
+    }
+
+    /** Only white space is left. */
+    void expectEnd() throws NotPlain {
+        while (at < b.length && Character.isWhitespace(b[at])) {
+            at++;
+        }
+        if (at != b.length) {
+            throw new NotPlain();
+        }
+    }
+
+    /** The bytes of a decoder's buffer, without a copy when the buffer is exactly its array. */
+    static byte[] exactArray(ByteBuffer d) {
+        return d.arrayOffset() == 0 && d.position() == 0 && d.remaining() == d.array().length ? d.array()
+                : Arrays.copyOfRange(d.array(), d.arrayOffset() + d.position(), d.arrayOffset() + d.limit());
+    }
+
+    /** Where the next '<' is: a plain loop over bytes, which the JIT compiles tight. */
+    private int nextTag() throws NotPlain {
+        byte[] bytes = b;
+        for (int i = at; i < bytes.length; i++) {
+            if (bytes[i] == '<') {
+                return i;
+            }
+        }
+        throw new NotPlain();
+    }
+
+    private int indexOf(String ascii) throws NotPlain {
+        for (int i = at; i + ascii.length() <= b.length; i++) {
+            if (b[i] == ascii.charAt(0)) {
+                int saved = at;
+                at = i;
+                boolean found = startsWith(ascii);
+                at = saved;
+                if (found) {
+                    return i;
+                }
+            }
+        }
+        throw new NotPlain();
+    }
+}
