@@ -5,6 +5,7 @@ import org.quorumfs.mediator.Mediator;
 
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -33,6 +34,14 @@ final class BlockMap {
         this.ino = ino;
         this.mediator = mediator;
         this.complete = createdEmpty;
+    }
+
+    /** Knows the first window: {@code first} are its committed blocks, as the open answered them. */
+    synchronized void seed(List<BlockStatus> first) {
+        for (BlockStatus s : first) {
+            blocks.put(s.block().index(), s);
+        }
+        windows.add(0);
     }
 
     /** The committed block {@code index}, or empty for a hole; asks the meta-server if not known. */

@@ -30,6 +30,10 @@ final class ErrnoTable {
         TABLE.put(ErrorCode.INVALID_MOVE, Errno.EINVAL);
         // Paths are resolved again on a stale inode; one still stale was removed meanwhile.
         TABLE.put(ErrorCode.STALE, Errno.ENOENT);
+        TABLE.put(ErrorCode.BAD_HANDLE, Errno.EBADF);
+        TABLE.put(ErrorCode.NO_DATA, Errno.ENODATA);
+        TABLE.put(ErrorCode.RANGE, Errno.ERANGE);
+        TABLE.put(ErrorCode.NOT_SUPPORTED, Errno.EOPNOTSUPP);
     }
 
     private ErrnoTable() {

@@ -40,7 +40,9 @@ public final class MountMain implements Callable<Integer> {
      * other users allowed with the kernel checking modes, our inode numbers in st_ino (hard links
      * recognizable by tar and find), attributes never cached by the kernel (high-level libfuse
      * gives each path of a hard-linked file its own kernel node, so a cached link count or size
-     * goes stale), and a name in /proc/mounts.
+     * goes stale), and a name in /proc/mounts. No hard_remove: libfuse then keeps a path for an
+     * open file unlinked here (its .fuse_hidden rename becomes a real unlink at the meta-server,
+     * see PathResolver), and the kernel's fstat, which sends no handle, still reaches it.
      */
     static final List<String> FUSE_OPTIONS = List.of("-o", "big_writes,max_write=131072,auto_unmount,allow_other,"
             + "default_permissions,use_ino,attr_timeout=0,entry_timeout=1,fsname=quorumfs,subtype=quorumfs");
@@ -117,6 +119,9 @@ public final class MountMain implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             mediator.close();
             return fail(EXIT_BAD_ARGUMENTS, e.getMessage()); // e.g. a write-back cache smaller than a block
+        } catch (FsException e) {
+            mediator.close();
+            return fail(EXIT_CLUSTER_UNREACHABLE, "cannot open a session at the meta-server: " + e.getMessage());
         }
         List<String> options = new ArrayList<>(FUSE_OPTIONS);
         log.info("mounting {} (Qr {}, Qw {}, {} of {} data servers answering)", mountPoint, qr, qw, answering,

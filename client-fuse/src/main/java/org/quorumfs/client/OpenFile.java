@@ -11,11 +11,17 @@ import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.mediator.Mediator;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
@@ -26,14 +32,22 @@ import java.util.concurrent.Future;
  * One open regular file, shared by every handle this mount has on it. Writes are gathered per block
  * in the mount's write-back cache ({@link WriteBackBudget}); a full block, or the least recently
  * dirtied ones when the cache is over its bound, is written through the mediator in the
- * background, with a few blocks in flight at once, and flush, fsync and release wait for all of it
- * and report the first failure. Reads see this mount's own writes (they wait for writes of the
- * blocks they cover). A sequential reader gets whole verified blocks, the next one fetched ahead; a
+ * background, with a few blocks in flight at once; flush, fsync and close wait for all of it.
+ * A failed block write is told to the handles whose bytes it carried, and only to them (at their
+ * next write, flush, fsync or close, once each, as Linux's per-descriptor writeback errors): its
+ * bytes go back to the buffer, under any newer ones, so reads still see them and the next flush
+ * tries again (a retry that commits them before their writer was told makes the failure no
+ * news); they are dropped, logged, only when no handle that wrote them is left. Reads see
+ * this mount's buffered writes laid over the committed bytes, and never flush or fail for a write.
+ * A sequential reader gets whole verified blocks, the next one fetched ahead; a
  * read elsewhere moves and verifies only the pieces it touches. The file's block map is kept from
  * open to close ({@link BlockMap}). Data written by other mounts is seen at the next open
  * (close-to-open consistency, as NFS).
  */
 final class OpenFile {
+    private static final Logger log = LoggerFactory.getLogger(OpenFile.class);
+    /** The handle of a flush no application asked for (truncate, unmount): it is told no errors. */
+    static final long NO_HANDLE = 0;
     /**
      * Blocks fetched ahead of a sequential reader: enough that the data servers work on the next
      * blocks while the reader verifies and copies this one.
@@ -54,14 +68,19 @@ final class OpenFile {
     private long writeSeq;
     /** Where a sequential reader would read next. */
     private long sequentialOffset;
-    private final Map<Integer, Future<?>> inFlight = new LinkedHashMap<>();
-    private FsException deferred;
+    private final Map<Integer, InFlight> inFlight = new LinkedHashMap<>();
+    /**
+     * Block write failures not yet told to the handles that wrote the bytes: by handle, by block.
+     * One whose block a retry commits before the handle was told is no longer news, and goes.
+     */
+    private final Map<Long, TreeMap<Integer, FsException>> undelivered = new HashMap<>();
+    /** The handles open on this file. */
+    private final Set<Long> handles = new HashSet<>();
     private long size;
     private int cachedIndex = -1;
     private byte[] cached;
     /** Blocks being fetched ahead of a sequential reader, by index. */
     private final TreeMap<Integer, Future<byte[]>> ahead = new TreeMap<>();
-    private int handles;
     /** Whether data went out through this open file (then its flush and release change the file). */
     private boolean written;
 
@@ -81,32 +100,57 @@ final class OpenFile {
         return ino;
     }
 
+    /** The committed blocks of the first {@link BlockMap#WINDOW}, as the open answered them. */
+    void knowFirstBlocks(List<BlockStatus> first) {
+        map.seed(first);
+    }
+
     synchronized long size() {
         return size;
     }
 
     /** One more handle; an open after the first drops the block map (close-to-open). */
-    synchronized void retain(boolean reopened) {
-        if (reopened) {
+    synchronized void retain(long handle) {
+        if (!handles.isEmpty()) {
             map.clear();
         }
-        handles++;
+        handles.add(handle);
     }
 
     synchronized boolean idle() {
-        return handles == 0;
+        return handles.isEmpty();
     }
 
-    /** Returns whether this was the last handle. */
-    synchronized boolean release() {
-        return --handles == 0;
+    /**
+     * Drops a handle (its close already flushed and was told its errors); returns whether it was
+     * the last one. The last one writes out what is still buffered: what cannot be written then
+     * has nobody left to be told, and is dropped and logged.
+     */
+    synchronized boolean release(long handle) {
+        handles.remove(handle);
+        undelivered.remove(handle);
+        if (!handles.isEmpty()) {
+            return false;
+        }
+        try {
+            flush(NO_HANDLE);
+        } finally {
+            for (Map.Entry<Integer, DirtyBlock> e : dirty.entrySet()) {
+                log.error("inode {}: block {} could not be written and its last writer has closed: {} bytes lost",
+                        ino, e.getKey(), e.getValue().ranges.asRanges().stream()
+                                .mapToInt(r -> r.upperEndpoint() - r.lowerEndpoint()).sum());
+                budget.refund();
+            }
+            dirty.clear();
+        }
+        return true;
     }
 
     synchronized boolean written() {
         return written;
     }
 
-    synchronized int write(long offset, Pointer src, int length) {
+    synchronized int write(long handle, long offset, Pointer src, int length) {
         written = true;
         if (offset < 0) {
             throw FsException.invalid("negative offset");
@@ -114,7 +158,7 @@ final class OpenFile {
         if (offset + length > mediator.maxFileSize()) {
             throw new FsException(ErrorCode.FILE_TOO_LARGE, "write past the largest file");
         }
-        throwDeferred();
+        deliver(handle);
         if (dirty.isEmpty() && inFlight.isEmpty() && !mediator.writeQuorumRecentlyReachable()) {
             throw new FsException(ErrorCode.IO, "fewer than Qw data servers are reachable");
         }
@@ -130,7 +174,7 @@ final class OpenFile {
                 dirty.put(index, block);
                 budget.charge();
             }
-            block.put(src, done, within, n, ++writeSeq);
+            block.put(src, done, within, n, ++writeSeq, handle);
             forgetCached(index);
             if (block.covers(blockSize)) {
                 writeOut(index);
@@ -138,7 +182,8 @@ final class OpenFile {
             done += n;
         }
         size = Math.max(size, offset + length);
-        while (budget.over() && !dirty.isEmpty()) {
+        // Bounded: a block whose write failed comes back to the buffer, and must not loop here.
+        for (int tries = dirty.size(); budget.over() && !dirty.isEmpty() && tries > 0; tries--) {
             writeOut(leastRecentlyDirtied());
         }
         return length;
@@ -154,13 +199,9 @@ final class OpenFile {
         int n = (int) Math.min(length, size - offset);
         int first = (int) (offset / blockSize);
         int last = (int) ((offset + n - 1) / blockSize);
-        if (!dirty.subMap(first, true, last, true).isEmpty()) {
-            flush();
-        }
         for (int i = first; i <= last; i++) {
-            awaitInFlight(i);
+            awaitInFlight(i); // a failed one comes back to the buffer, read below
         }
-        throwDeferred();
         boolean sequential = offset == sequentialOffset;
         sequentialOffset = offset + n;
         int done = 0;
@@ -169,8 +210,11 @@ final class OpenFile {
             int index = (int) (pos / blockSize);
             int within = (int) (pos % blockSize);
             int chunk = Math.min(blockSize - within, n - done);
+            DirtyBlock buffered = dirty.get(index);
             int available;
-            if (sequential || index == cachedIndex || ahead.containsKey(index)) {
+            if (buffered != null && buffered.ranges.encloses(Range.closedOpen(within, within + chunk))) {
+                available = 0; // all of it is buffered here
+            } else if (sequential || index == cachedIndex || ahead.containsKey(index)) {
                 byte[] data = block(index);
                 available = Math.max(0, Math.min(chunk, data.length - within));
                 if (available > 0) {
@@ -183,6 +227,9 @@ final class OpenFile {
             }
             if (available < chunk) {
                 dst.setMemory(done + available, chunk - available, (byte) 0); // a hole or past a short block
+            }
+            if (buffered != null) {
+                buffered.copyTo(dst, done, within, chunk);
             }
             done += chunk;
         }
@@ -296,20 +343,26 @@ final class OpenFile {
         ahead.clear();
     }
 
-    /** Writes every dirty block and waits for all writes; the first failure is thrown. */
-    synchronized void flush() {
-        while (!dirty.isEmpty()) {
-            writeOut(dirty.firstKey());
+    /**
+     * Writes every dirty block once and waits for all writes; then throws the first failure not yet
+     * told to {@code handle} (one whose bytes it wrote), if any.
+     */
+    synchronized void flush(long handle) {
+        for (Integer index : List.copyOf(dirty.keySet())) {
+            writeOut(index);
         }
         for (Integer index : List.copyOf(inFlight.keySet())) {
             awaitInFlight(index);
         }
-        throwDeferred();
+        deliver(handle);
     }
 
-    synchronized void truncate(long newSize) {
+    synchronized void truncate(long handle, long newSize) {
         written = true;
-        flush();
+        flush(handle);
+        if (!dirty.isEmpty()) {
+            throw new FsException(ErrorCode.IO, "buffered writes of inode " + ino + " could not be written out");
+        }
         map.clear();
         size = mediator.truncate(ino, newSize).size();
         cachedIndex = -1;
@@ -322,16 +375,22 @@ final class OpenFile {
      * must land first (the later one may only merge onto it), and at most a few are in flight.
      */
     private void writeOut(int index) {
-        DirtyBlock block = dirty.remove(index);
-        budget.refund();
         awaitInFlight(index);
         while (inFlight.size() >= MAX_IN_FLIGHT) {
             awaitInFlight(inFlight.keySet().iterator().next());
         }
-        inFlight.put(index, io.submit(() -> {
+        DirtyBlock block = dirty.remove(index);
+        if (block == null) {
+            return; // nothing buffered for it
+        }
+        budget.refund();
+        inFlight.put(index, new InFlight(block, io.submit(() -> {
             map.committed(mediator.writeBlock(ino, index, block.data, block.ranges, () -> map.get(index)).block());
             return null;
-        }));
+        })));
+    }
+
+    private record InFlight(DirtyBlock block, Future<?> future) {
     }
 
     private int leastRecentlyDirtied() {
@@ -346,50 +405,100 @@ final class OpenFile {
         return oldest;
     }
 
-    /** Waits for the in-flight write of block {@code index}, if any; a failure is kept for the caller. */
+    /**
+     * Waits for the in-flight write of block {@code index}, if any. A failure is kept for the
+     * handles that wrote the block's bytes, and the bytes go back to the buffer.
+     */
     private void awaitInFlight(int index) {
-        Future<?> f = inFlight.remove(index);
+        InFlight f = inFlight.get(index);
         if (f == null) {
             return;
         }
         try {
-            f.get();
+            f.future().get();
+            inFlight.remove(index);
+            forgetCached(index); // a new version is committed
+            undelivered.values().removeIf(failed -> failed.remove(index) != null && failed.isEmpty());
         } catch (ExecutionException e) {
+            inFlight.remove(index);
             Throwable cause = e.getCause();
             FsException failure = cause instanceof FsException fs ? fs
                     : new FsException(ErrorCode.IO, "block write failed: " + cause, cause);
             map.clear(); // whether the block's commit landed is not known
-            if (deferred == null) {
-                deferred = failure;
-            }
+            putBack(index, f.block(), failure);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FsException(ErrorCode.IO, "interrupted");
         }
     }
 
-    /** Reports (once) a failure of a background write: at the next write, read, flush or close. */
-    private void throwDeferred() {
-        FsException e = deferred;
-        if (e != null) {
-            deferred = null;
-            throw e;
+    /** A block whose write failed returns to the buffer, under what was written since. */
+    private void putBack(int index, DirtyBlock failed, FsException failure) {
+        failed.writers.retainAll(handles);
+        if (failed.writers.isEmpty()) {
+            log.error("inode {}: block {} could not be written and no handle that wrote it is open: {}",
+                    ino, index, failure.getMessage());
+            return;
+        }
+        log.warn("inode {}: block {} could not be written, kept for a retry and told to its writers: {}",
+                ino, index, failure.getMessage());
+        for (long h : failed.writers) {
+            undelivered.computeIfAbsent(h, k -> new TreeMap<>()).putIfAbsent(index, failure);
+        }
+        DirtyBlock newer = dirty.put(index, failed);
+        if (newer != null) {
+            failed.overlay(newer);
+        } else {
+            budget.charge();
         }
     }
 
-    /** The bytes written into one block since it was last written out. */
+    /** Throws, once, a block write failure that {@code handle}'s bytes were part of. */
+    private void deliver(long handle) {
+        TreeMap<Integer, FsException> failed = undelivered.remove(handle);
+        if (failed != null) {
+            throw failed.firstEntry().getValue();
+        }
+    }
+
+    /** The bytes written into one block since it was last written out, and which handles wrote them. */
     private static final class DirtyBlock {
         byte[] data = new byte[0];
         final RangeSet<Integer> ranges = TreeRangeSet.create();
+        final Set<Long> writers = new HashSet<>();
         long lastWrite;
 
-        void put(Pointer src, long srcOffset, int within, int n, long seq) {
+        void put(Pointer src, long srcOffset, int within, int n, long seq, long handle) {
             lastWrite = seq;
-            if (data.length < within + n) {
-                data = Arrays.copyOf(data, Math.max(within + n, Math.min(data.length * 2, 1 << 23)));
-            }
+            writers.add(handle);
+            grow(within + n);
             src.get(srcOffset, data, within, n);
             ranges.add(Range.closedOpen(within, within + n));
+        }
+
+        private void grow(int end) {
+            if (data.length < end) {
+                data = Arrays.copyOf(data, Math.max(end, Math.min(data.length * 2, 1 << 23)));
+            }
+        }
+
+        /** Lays {@code newer}'s bytes over these. */
+        void overlay(DirtyBlock newer) {
+            for (Range<Integer> r : newer.ranges.asRanges()) {
+                grow(r.upperEndpoint());
+                System.arraycopy(newer.data, r.lowerEndpoint(), data, r.lowerEndpoint(),
+                        r.upperEndpoint() - r.lowerEndpoint());
+                ranges.add(r);
+            }
+            writers.addAll(newer.writers);
+            lastWrite = Math.max(lastWrite, newer.lastWrite);
+        }
+
+        /** Copies the buffered bytes of [{@code within}, {@code within + n}) to {@code dst} at {@code at}. */
+        void copyTo(Pointer dst, long at, int within, int n) {
+            for (Range<Integer> r : ranges.subRangeSet(Range.closedOpen(within, within + n)).asRanges()) {
+                dst.put(at + r.lowerEndpoint() - within, data, r.lowerEndpoint(), r.upperEndpoint() - r.lowerEndpoint());
+            }
         }
 
         boolean covers(int blockSize) {

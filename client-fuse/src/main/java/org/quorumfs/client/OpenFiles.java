@@ -1,10 +1,16 @@
 package org.quorumfs.client;
 
+import org.quorumfs.common.protocol.Attributes;
+import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.mediator.Mediator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,13 +18,25 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** File handles: numbers handed to the kernel, each naming the {@link OpenFile} of one inode. */
+/**
+ * File handles: numbers handed to the kernel, each naming the {@link OpenFile} of one inode and
+ * whether it was opened for writing. A number never named a handle, or names one already released,
+ * is {@link ErrorCode#BAD_HANDLE} (EBADF). Every inode with an open handle is held open in this
+ * mount's {@link MountSession}, so that an unlink anywhere leaves its data until the last close.
+ */
 final class OpenFiles {
+    private static final Logger log = LoggerFactory.getLogger(OpenFiles.class);
+
+    /** One open of a file. */
+    record Handle(long id, OpenFile file, boolean writable) {
+    }
+
     private final Mediator mediator;
     private final WriteBackBudget budget;
     private final PieceCache pieces;
-    private final AtomicLong nextHandle = new AtomicLong(1);
-    private final Map<Long, OpenFile> byHandle = new ConcurrentHashMap<>();
+    private final MountSession session;
+    private final AtomicLong nextHandle = new AtomicLong(OpenFile.NO_HANDLE + 1);
+    private final Map<Long, Handle> byHandle = new ConcurrentHashMap<>();
     private final Map<Long, OpenFile> byInode = new HashMap<>();
     /** Background block writes and read-ahead of all open files. */
     private final ExecutorService io = Executors.newFixedThreadPool(16, r -> {
@@ -31,31 +49,65 @@ final class OpenFiles {
         this.mediator = mediator;
         this.budget = new WriteBackBudget(writeBackBytes, mediator.blockSize());
         this.pieces = new PieceCache(readCacheBytes);
+        this.session = new MountSession(mediator, this::openInodes);
     }
 
     /**
-     * A new handle on inode {@code ino} whose committed size is {@code size}; {@code createdEmpty}
-     * when this mount just created it (then it is known to have no blocks).
+     * A new handle on existing inode {@code ino}. The first handle of an inode holds it open at the
+     * meta-server, which answers its size and first blocks (so the open costs the round trip a
+     * first read would have cost anyway).
      */
-    long open(long ino, long size, boolean createdEmpty) {
-        OpenFile file;
+    long open(long ino, boolean writable) {
         synchronized (byInode) {
-            OpenFile existing = byInode.get(ino);
-            file = existing != null ? existing : new OpenFile(ino, size, createdEmpty, mediator, io, budget, pieces);
-            byInode.put(ino, file);
-            file.retain(existing != null);
+            OpenFile f = byInode.get(ino);
+            if (f != null) {
+                return attach(f, writable);
+            }
         }
+        Mediator.Opened o = session.open(ino);
+        return install(ino, o.attributes().size(), false, o.blocks(), writable);
+    }
+
+    /** A new handle on an inode this mount just created with {@link #create}: it has no blocks. */
+    long openCreated(long ino, boolean writable) {
+        return install(ino, 0, true, List.of(), writable);
+    }
+
+    /** Creates a regular file held open by this mount; open it with {@link #openCreated}. */
+    Attributes create(long parent, String name, int mode, int uid, int gid) {
+        return session.create(parent, name, mode, uid, gid);
+    }
+
+    private long install(long ino, long size, boolean createdEmpty, List<BlockStatus> blocks, boolean writable) {
+        synchronized (byInode) {
+            OpenFile f = byInode.get(ino);
+            if (f != null) {
+                session.close(ino); // opened here meanwhile: one hold per inode
+            } else {
+                f = new OpenFile(ino, size, createdEmpty, mediator, io, budget, pieces);
+                if (!createdEmpty) {
+                    f.knowFirstBlocks(blocks);
+                }
+                byInode.put(ino, f);
+            }
+            return attach(f, writable);
+        }
+    }
+
+    /** Called holding the byInode lock. */
+    private long attach(OpenFile f, boolean writable) {
         long handle = nextHandle.getAndIncrement();
-        byHandle.put(handle, file);
+        f.retain(handle);
+        byHandle.put(handle, new Handle(handle, f, writable));
         return handle;
     }
 
-    OpenFile get(long handle) {
-        OpenFile f = byHandle.get(handle);
-        if (f == null) {
-            throw new FsException(ErrorCode.INVALID_ARGUMENT, "unknown file handle " + handle);
+    Handle get(long handle) {
+        Handle h = byHandle.get(handle);
+        if (h == null) {
+            throw new FsException(ErrorCode.BAD_HANDLE, "unknown file handle " + handle);
         }
-        return f;
+        return h;
     }
 
     /** The open file of an inode, if this mount has one. */
@@ -65,32 +117,43 @@ final class OpenFiles {
         }
     }
 
-    /** Drops a handle; the last handle of a file writes out what is still dirty. */
+    /** Drops a handle; the last handle of a file writes out what is still buffered. */
     void release(long handle) {
-        OpenFile f = byHandle.remove(handle);
-        if (f == null) {
+        Handle h = byHandle.remove(handle);
+        if (h == null) {
             return;
         }
-        boolean last;
-        synchronized (byInode) {
-            last = f.release();
-        }
-        if (!last) {
-            return;
-        }
+        OpenFile f = h.file();
         try {
-            f.flush();
+            f.release(handle);
         } finally {
             synchronized (byInode) {
-                if (f.idle()) {
-                    byInode.remove(f.ino(), f);
+                if (f.idle() && byInode.remove(f.ino(), f)) {
+                    session.close(f.ino());
                 }
             }
         }
     }
 
+    private Collection<Long> openInodes() {
+        synchronized (byInode) {
+            return List.copyOf(byInode.keySet());
+        }
+    }
+
+    /** Ends this mount's session (at unmount, after {@link #flushAll}): its holds are dropped. */
+    void close() {
+        session.close();
+    }
+
     /** Writes out every open file (at unmount). */
     void flushAll() {
-        byHandle.values().stream().distinct().forEach(OpenFile::flush);
+        byHandle.values().stream().map(Handle::file).distinct().forEach(f -> {
+            try {
+                f.flush(OpenFile.NO_HANDLE);
+            } catch (RuntimeException e) {
+                log.error("inode {}: writing out at unmount failed", f.ino(), e);
+            }
+        });
     }
 }

@@ -9,7 +9,9 @@ import org.quorumfs.common.protocol.MetaService;
 import org.quorumfs.mediator.Mediator;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -29,6 +31,13 @@ final class PathResolver {
     private final Mediator mediator;
     private final Cache<String, Long> directories;
     private final Cache<String, Remembered> recent;
+    /**
+     * Files this mount has open that were unlinked or renamed over here: libfuse keeps their path
+     * alive under a hidden name it chose ({@value #HIDDEN_PREFIX}...), which names the orphaned
+     * inode here and nowhere at the meta-server, until the last close. Keyed by that name.
+     */
+    private final Map<String, Long> hidden = new ConcurrentHashMap<>();
+    static final String HIDDEN_PREFIX = ".fuse_hidden";
     /** Bumped by every change this mount makes: attributes remembered before it are not used. */
     private final AtomicLong generation = new AtomicLong();
 
@@ -80,8 +89,34 @@ final class PathResolver {
     record Entry(long parent, String name) {
     }
 
+    /** The name libfuse hides an open file under, if {@code path} is one this mount hid, else null. */
+    private Long hiddenInode(String path) {
+        int slash = path.lastIndexOf('/');
+        String name = path.substring(slash + 1);
+        return name.startsWith(HIDDEN_PREFIX) ? hidden.get(name) : null;
+    }
+
+    /** Whether {@code path} is one libfuse chose to hide an open file under. */
+    static boolean isHiding(String path) {
+        return path.substring(path.lastIndexOf('/') + 1).startsWith(HIDDEN_PREFIX);
+    }
+
+    /** {@code ino}, unlinked at the meta-server, is reached through hidden {@code path} until its last close. */
+    void hide(String path, long ino) {
+        hidden.put(path.substring(path.lastIndexOf('/') + 1), ino);
+    }
+
+    /** Forgets a hidden path (libfuse unlinks it at the last close); returns whether it was one. */
+    boolean unhide(String path) {
+        return isHiding(path) && hidden.remove(path.substring(path.lastIndexOf('/') + 1)) != null;
+    }
+
     /** The attributes of what {@code path} names. */
     Attributes attributes(String path) {
+        Long orphan = hiddenInode(path);
+        if (orphan != null) {
+            return mediator.getattr(orphan);
+        }
         long gen = generation.get();
         Optional<Attributes> known = remembered(path);
         if (known.isPresent()) {
@@ -119,7 +154,11 @@ final class PathResolver {
             return MetaService.ROOT;
         }
         Long cached = directories.getIfPresent(path);
-        return cached != null ? cached : attributes(path).ino();
+        if (cached != null) {
+            return cached;
+        }
+        Long orphan = hiddenInode(path);
+        return orphan != null ? orphan : attributes(path).ino();
     }
 
     /** The parent directory's inode and the last name of {@code path} (not the root). */

@@ -51,6 +51,32 @@ final class QuorumFuse extends FuseStubFS {
         this.mediator = mediator;
         this.paths = new PathResolver(mediator, entryTtl);
         this.files = new OpenFiles(mediator, writeBackBytes, readCacheBytes);
+        setOperationFlags();
+    }
+
+    /** Bits of libfuse 2.9's fuse_operations flags word (an unsigned int bitfield after bmap). */
+    private static final int FLAG_NULLPATH_OK = 1;
+    private static final int FLAG_UTIME_OMIT_OK = 1 << 2;
+
+    /**
+     * jnr-fuse declares the flags bitfield as separate bytes and never sets it, so it is set here,
+     * in the struct's memory before the mount: nullpath_ok lets calls on a handle reach us when
+     * libfuse has no path for it; utime_omit_ok passes UTIME_OMIT and UTIME_NOW through to
+     * {@link #utimens}, so that setting one time leaves the other exactly as it was.
+     */
+    private void setOperationFlags() {
+        Pointer ops = jnr.ffi.Struct.getMemory(fuseOperations);
+        long at;
+        try {
+            // The member's type is a protected class of jnr's Struct: only reflection reaches its offset.
+            Object member = fuseOperations.getClass().getField("flag_nullpath_ok").get(fuseOperations);
+            var offset = Class.forName("jnr.ffi.Struct$AbstractMember").getDeclaredMethod("offset");
+            offset.setAccessible(true);
+            at = (long) offset.invoke(member);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot find the flags of jnr-fuse's operations struct", e);
+        }
+        ops.putByte(at, (byte) (ops.getByte(at) | FLAG_NULLPATH_OK | FLAG_UTIME_OMIT_OK));
     }
 
     private static int guard(String op, String path, IntSupplier body) {
@@ -85,6 +111,10 @@ final class QuorumFuse extends FuseStubFS {
         }
     }
 
+    private static boolean writable(FuseFileInfo fi) {
+        return (fi.flags.get() & O_ACCMODE) != 0; // O_WRONLY or O_RDWR
+    }
+
     private int uid() {
         return (int) getContext().uid.get();
     }
@@ -100,6 +130,7 @@ final class QuorumFuse extends FuseStubFS {
         }
         stat.st_ino.set(a.ino());
         stat.st_mode.set(a.mode());
+        stat.st_rdev.set(a.rdev());
         stat.st_nlink.set(a.nlink());
         stat.st_uid.set(a.uid());
         stat.st_gid.set(a.gid());
@@ -125,8 +156,9 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
         return guard("fgetattr", path, () -> {
-            long ino = files.get(fi.fh.get()).ino();
-            fill(stat, paths.remembered(path).filter(a -> a.ino() == ino).orElseGet(() -> mediator.getattr(ino)));
+            long ino = files.get(fi.fh.get()).file().ino();
+            var remembered = path == null ? java.util.Optional.<Attributes>empty() : paths.remembered(path);
+            fill(stat, remembered.filter(a -> a.ino() == ino).orElseGet(() -> mediator.getattr(ino)));
             return 0;
         });
     }
@@ -144,13 +176,9 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int mknod(String path, @mode_t long mode, long rdev) {
-        return change("mknod", path, () -> {
-            int type = (int) mode & FileType.TYPE_MASK;
-            if (type != 0 && type != FileType.REGULAR.bits()) {
-                return ErrnoTable.negative(Errno.EPERM); // only regular files live here
-            }
+        return change("mknod", path, c -> {
             PathResolver.Entry e = paths.entry(path);
-            mediator.create(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
+            c.result(path, mediator.mknod(e.parent(), e.name(), (int) mode, uid(), gid(), rdev));
             return 0;
         });
     }
@@ -160,18 +188,20 @@ final class QuorumFuse extends FuseStubFS {
         return change("create", path, c -> {
             PathResolver.Entry e = paths.entry(path);
             Attributes a;
-            boolean created = true;
             try {
-                a = mediator.create(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
+                a = files.create(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
+                fi.fh.set(files.openCreated(a.ino(), writable(fi)));
             } catch (FsException ex) {
                 // Another mount created it since the kernel looked: without O_EXCL, open it.
                 if (ex.code() != org.quorumfs.common.protocol.ErrorCode.EXISTS || (fi.flags.get() & O_EXCL) != 0) {
                     throw ex;
                 }
                 a = mediator.lookup(e.parent(), e.name());
-                created = false;
+                if (a.isDirectory()) {
+                    return ErrnoTable.negative(Errno.EISDIR);
+                }
+                fi.fh.set(files.open(a.ino(), writable(fi)));
             }
-            fi.fh.set(files.open(a.ino(), a.size(), created));
             c.result(path, a);
             return 0;
         });
@@ -184,30 +214,34 @@ final class QuorumFuse extends FuseStubFS {
             if (a.isDirectory()) {
                 return ErrnoTable.negative(Errno.EISDIR);
             }
-            fi.fh.set(files.open(a.ino(), a.size(), false));
+            fi.fh.set(files.open(a.ino(), writable(fi)));
             return 0;
         });
     }
 
     @Override
     public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        return guard("read", path, () -> files.get(fi.fh.get()).read(offset, buf, (int) size));
+        return guard("read", path, () -> files.get(fi.fh.get()).file().read(offset, buf, (int) size));
     }
 
     @Override
     public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
         return change("write", path, () -> {
-            if ((fi.flags.get() & O_ACCMODE) == 0) {
+            // The handle's own access mode: the flags of a write the kernel makes from a shared
+            // mapping's dirty pages (writepage) are not the open's.
+            OpenFiles.Handle h = files.get(fi.fh.get());
+            if (!h.writable()) {
                 return ErrnoTable.negative(Errno.EBADF);
             }
-            return files.get(fi.fh.get()).write(offset, buf, (int) size);
+            return h.file().write(h.id(), offset, buf, (int) size);
         });
     }
 
     @Override
     public int flush(String path, FuseFileInfo fi) {
         IntSupplier body = () -> {
-            files.get(fi.fh.get()).flush();
+            OpenFiles.Handle h = files.get(fi.fh.get());
+            h.file().flush(h.id());
             return 0;
         };
         return writtenThrough(fi) ? change("flush", path, body) : guard("flush", path, body);
@@ -219,7 +253,7 @@ final class QuorumFuse extends FuseStubFS {
      */
     private boolean writtenThrough(FuseFileInfo fi) {
         try {
-            return files.get(fi.fh.get()).written();
+            return files.get(fi.fh.get()).file().written();
         } catch (FsException unknownHandle) {
             return true;
         }
@@ -248,7 +282,7 @@ final class QuorumFuse extends FuseStubFS {
             }
             var open = files.ofInode(a.ino());
             if (open.isPresent()) {
-                open.get().truncate(size);
+                open.get().truncate(OpenFile.NO_HANDLE, size);
             } else {
                 c.result(path, mediator.truncate(a.ino(), size));
             }
@@ -259,7 +293,8 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
         return change("ftruncate", path, () -> {
-            files.get(fi.fh.get()).truncate(size);
+            OpenFiles.Handle h = files.get(fi.fh.get());
+            h.file().truncate(h.id(), size);
             return 0;
         });
     }
@@ -278,6 +313,9 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int unlink(String path) {
         return change("unlink", path, () -> {
+            if (paths.unhide(path)) {
+                return 0; // the last close of a hidden file: the session's hold, dropped then, frees it
+            }
             PathResolver.Entry e = paths.entry(path);
             mediator.unlink(e.parent(), e.name());
             return 0;
@@ -307,6 +345,17 @@ final class QuorumFuse extends FuseStubFS {
     public int rename(String from, String to) {
         return change("rename", from, () -> {
             PathResolver.Entry src = paths.entry(from);
+            if (PathResolver.isHiding(to)) {
+                Attributes a = paths.attributes(from);
+                if (files.ofInode(a.ino()).isPresent()) {
+                    // libfuse hides a file open here that is being unlinked or renamed over: it is
+                    // unlinked for real (the session's hold keeps it) and reached by the hidden name.
+                    mediator.unlink(src.parent(), src.name());
+                    paths.hide(to, a.ino());
+                    paths.forget(from);
+                    return 0;
+                }
+            }
             PathResolver.Entry dst = paths.entry(to);
             mediator.rename(src.parent(), src.name(), dst.parent(), dst.name());
             paths.forget(from);
@@ -385,9 +434,12 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
         return guard("readdir", path, () -> {
-            long ino = paths.inode(path);
             filler.apply(buf, ".", null, 0);
             filler.apply(buf, "..", null, 0);
+            if (path == null) {
+                return 0; // a directory removed while open is empty
+            }
+            long ino = paths.inode(path);
             String prefix = path.equals("/") ? "/" : path + "/";
             for (DirEntry e : mediator.readdir(ino)) {
                 // The type in each entry spares `ls` and `find` a getattr per name.
@@ -416,20 +468,78 @@ final class QuorumFuse extends FuseStubFS {
             stbuf.f_blocks.set(s.totalBytes() / unit);
             stbuf.f_bfree.set(s.freeBytes() / unit);
             stbuf.f_bavail.set(s.freeBytes() / unit);
-            stbuf.f_files.set(s.files() + 1_000_000L);
-            stbuf.f_ffree.set(1_000_000L);
-            stbuf.f_favail.set(1_000_000L);
+            // No fixed inode table: inodes in use, and free ones up to 2^32 (what df -i can show).
+            long freeInodes = Math.max(0, (1L << 32) - s.files());
+            stbuf.f_files.set(s.files() + freeInodes);
+            stbuf.f_ffree.set(freeInodes);
+            stbuf.f_favail.set(freeInodes);
             stbuf.f_namemax.set(Limits.MAX_NAME_BYTES);
             return 0;
         });
     }
 
-    /** Writes out everything buffered; called before unmounting. */
+    @Override
+    public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
+        return change("setxattr", path, () -> {
+            byte[] v = new byte[(int) size];
+            value.get(0, v, 0, v.length);
+            mediator.setxattr(paths.inode(path), name, v, flags);
+            return 0;
+        });
+    }
+
+    @Override
+    public int getxattr(String path, String name, Pointer value, @size_t long size) {
+        return guard("getxattr", path, () -> {
+            if (!name.startsWith(USER_XATTRS)) {
+                // Only user.* is stored. The kernel asks for security.capability at writes: no round trip.
+                return ErrnoTable.negative(Errno.ENODATA);
+            }
+            return answer(mediator.getxattr(paths.inode(path), name), value, size);
+        });
+    }
+
+    @Override
+    public int listxattr(String path, Pointer list, @size_t long size) {
+        return guard("listxattr", path, () -> {
+            java.io.ByteArrayOutputStream names = new java.io.ByteArrayOutputStream();
+            for (String n : mediator.listxattr(paths.inode(path))) {
+                names.writeBytes(n.getBytes(StandardCharsets.UTF_8));
+                names.write(0);
+            }
+            return answer(names.toByteArray(), list, size);
+        });
+    }
+
+    @Override
+    public int removexattr(String path, String name) {
+        return change("removexattr", path, () -> {
+            mediator.removexattr(paths.inode(path), name);
+            return 0;
+        });
+    }
+
+    private static final String USER_XATTRS = "user.";
+
+    /** The xattr calls' answer: the length when asked with size 0, ERANGE when it does not fit. */
+    private static int answer(byte[] bytes, Pointer into, long size) {
+        if (size == 0) {
+            return bytes.length;
+        }
+        if (bytes.length > size) {
+            return ErrnoTable.negative(Errno.ERANGE);
+        }
+        into.put(0, bytes, 0, bytes.length);
+        return bytes.length;
+    }
+
+    /** Writes out everything buffered and ends the mount's session; called after unmounting. */
     void flushAll() {
         try {
             files.flushAll();
         } catch (RuntimeException e) {
             log.error("flushing at unmount failed", e);
         }
+        files.close();
     }
 }

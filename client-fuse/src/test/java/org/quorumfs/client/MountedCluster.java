@@ -52,9 +52,14 @@ final class MountedCluster implements AutoCloseable {
 
     /** Starts servers and mounts with Qr=2, Qw=2 and {@code mountOptions} added. */
     static MountedCluster start(Path dir, int n, String mountOptions) throws IOException {
+        return start(dir, n, mountOptions, "");
+    }
+
+    /** {@link #start(Path, int, String)}, the meta-server started with {@code metaOptions} added. */
+    static MountedCluster start(Path dir, int n, String mountOptions, String metaOptions) throws IOException {
         MountedCluster c = new MountedCluster(dir, n, mountOptions);
         try {
-            c.script("metaserver " + c.metaPort + " --background").ok();
+            c.script("metaserver " + c.metaPort + " --background " + metaOptions).ok();
             c.script("dataserver " + c.dataPortList(" ") + " --background").ok();
             c.mount().ok();
         } catch (RuntimeException | Error e) {
@@ -65,8 +70,19 @@ final class MountedCluster implements AutoCloseable {
     }
 
     Result mount() {
-        return script("mount " + mnt + " --meta " + metaPort + " --data " + dataPortList(",") + " --qr 2 --qw 2 "
+        return mountAt(mnt);
+    }
+
+    /** Mounts the cluster (again) at {@code at}: a second client, as on another machine. */
+    Result mountAt(Path at) {
+        return script("mount " + at + " --meta " + metaPort + " --data " + dataPortList(",") + " --qr 2 --qw 2 "
                 + mountOptions);
+    }
+
+    /** The pid of the client serving mountpoint {@code at}, from its pid file. */
+    long clientPid(Path at) {
+        return Long.parseLong(bash("cat \"$QFS_VAR/run/mount-$(realpath -m " + at
+                + " | sed 's#[^A-Za-z0-9._-]#_#g').pid\"").ok().out().trim());
     }
 
     Result umount() {

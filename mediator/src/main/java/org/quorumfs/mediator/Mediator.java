@@ -167,6 +167,98 @@ public final class Mediator implements AutoCloseable {
         return Attributes.fromWire(meta.create(id(parent), name, mode, uid, gid));
     }
 
+    /** {@link #create}, held open by {@code session} from the start. */
+    public Attributes createAndOpen(String session, long parent, String name, int mode, int uid, int gid) {
+        return Attributes.fromWire(meta.createAndOpen(session, id(parent), name, mode, uid, gid));
+    }
+
+    /** A regular or special file: {@code mode} carries the type bits, {@code rdev} a device's number. */
+    public Attributes mknod(long parent, String name, int mode, int uid, int gid, long rdev) {
+        return Attributes.fromWire(meta.mknod(id(parent), name, mode, uid, gid, id(rdev)));
+    }
+
+    // ---- sessions: a mount's open files survive an unlink anywhere until their last close ----
+
+    /** A new session: its id and lease. */
+    public Session openSession() {
+        Map<String, Object> m = meta.openSession();
+        return new Session(Wire.toStr(m.get("session"), "session"),
+                java.time.Duration.ofMillis(Wire.toInt(m.get("leaseMillis"), "leaseMillis")));
+    }
+
+    /** A mount's session at the meta-server. */
+    public record Session(String id, java.time.Duration lease) {
+    }
+
+    /** Whether the meta-server still knew the session (false: its holds lapsed). */
+    public boolean renewSession(String session) {
+        return meta.renewSession(session);
+    }
+
+    /** Ends a session; the replicas of files that freed are deleted. */
+    public void closeSession(String session) {
+        for (Object ino : meta.closeSession(session)) {
+            freed(Wire.toStr(ino, "freed inode"));
+        }
+    }
+
+    /** {@code session} holds {@code ino} open; its attributes and its first {@code blockCount} blocks. */
+    public Opened open(String session, long ino, int blockCount) {
+        Map<String, Object> m = meta.open(session, id(ino), blockCount);
+        List<BlockStatus> blocks = new ArrayList<>();
+        for (Object o : Wire.toArray(m.get("blocks"), "blocks")) {
+            blocks.add(BlockStatus.fromWire(o));
+        }
+        return new Opened(Attributes.fromWire(m.get("attributes")), blocks);
+    }
+
+    /** What an open learns: the attributes, and the committed blocks asked for. */
+    public record Opened(Attributes attributes, List<BlockStatus> blocks) {
+    }
+
+    /** {@code session} closes {@code ino}; if that was the last trace of an unlinked file, its replicas go. */
+    public void close(String session, long ino) {
+        freed(meta.close(session, id(ino)));
+    }
+
+    /**
+     * Deletes, everywhere, the replicas of up to {@code limit} inodes the meta-server freed without
+     * a client to do it (a lapsed session's); an inode is forgotten only when every data server
+     * confirmed. Returns how many were cleared.
+     */
+    public int collectGarbage(int limit) {
+        int cleared = 0;
+        for (Object o : meta.garbage(limit)) {
+            String ino = Wire.toStr(o, "garbage inode");
+            if (replicas.everywhere("delete inode", ds -> ds.deleteInode(ino)) && meta.clearGarbage(ino)) {
+                cleared++;
+            }
+        }
+        return cleared;
+    }
+
+    // ---- extended attributes ----
+
+    public void setxattr(long ino, String name, byte[] value, int flags) {
+        meta.setxattr(id(ino), name, value, flags);
+    }
+
+    public byte[] getxattr(long ino, String name) {
+        return meta.getxattr(id(ino), name);
+    }
+
+    public List<String> listxattr(long ino) {
+        List<String> out = new ArrayList<>();
+        for (Object o : meta.listxattr(id(ino))) {
+            out.add(Wire.toStr(o, "name"));
+        }
+        return out;
+    }
+
+    public void removexattr(long ino, String name) {
+        meta.removexattr(id(ino), name);
+    }
+
     public Attributes mkdir(long parent, String name, int mode, int uid, int gid) {
         return Attributes.fromWire(meta.mkdir(id(parent), name, mode, uid, gid));
     }

@@ -65,6 +65,27 @@ final class ReplicaSet implements AutoCloseable {
         return pool.submit(() -> server.call(op));
     }
 
+    /** Runs {@code op} on every server at once; returns whether every one of them did it. */
+    boolean everywhere(String what, Function<DataService, ?> op) {
+        List<Future<?>> calls = new ArrayList<>();
+        for (DataServerHandle s : servers) {
+            calls.add(submit(s, op));
+        }
+        boolean all = true;
+        for (Future<?> f : calls) {
+            try {
+                f.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                log.debug("{} failed: {}", what, e.getCause().getMessage());
+                all = false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return all;
+    }
+
     /** Runs {@code op} on every server in the background; failures are only logged. */
     void bestEffortEverywhere(String what, Function<DataService, ?> op) {
         bestEffort(servers, what, op);

@@ -27,8 +27,15 @@ public final class MetaServerMain implements Callable<Integer> {
             description = "Block size of a new filesystem (default 1 MiB); an existing store keeps its own.")
     int blockSize;
 
+    @Option(names = "--session-lease", paramLabel = "SECONDS", defaultValue = "60",
+            description = "A mount that has not renewed its session for this long is taken for dead: its unlinked-but-open files are freed (default 60).")
+    int sessionLeaseSeconds;
+
     @Override
     public Integer call() throws Exception {
+        if (sessionLeaseSeconds < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "session lease must be at least 1 second");
+        }
         if (port < 0 || port > 65535) {
             throw new CommandLine.ParameterException(new CommandLine(this), "port must be 0..65535 (0: any free port), got " + port);
         }
@@ -38,7 +45,8 @@ public final class MetaServerMain implements Callable<Integer> {
         }
         Path dir = dataDir != null ? dataDir : Path.of("var", "metaserver-" + port);
         InetAddress address = InetAddress.getByName(bind);
-        return ServerRunner.run("metaserver", port, () -> MetaServer.start(dir, address, port, blockSize));
+        return ServerRunner.run("metaserver", port, () -> MetaServer.start(dir, address, port, blockSize,
+                java.time.Duration.ofSeconds(sessionLeaseSeconds)));
     }
 
     public static void main(String[] args) {

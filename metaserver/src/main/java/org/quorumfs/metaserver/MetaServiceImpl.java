@@ -18,10 +18,14 @@ import java.util.Optional;
 
 /** The wire face of {@link MetaStore}: validates every argument, then converts. */
 final class MetaServiceImpl implements MetaService {
-    private final MetaStore store;
+    private static final java.util.regex.Pattern SESSION_ID = java.util.regex.Pattern.compile("[A-Za-z0-9-]{1,64}");
 
-    MetaServiceImpl(MetaStore store) {
+    private final MetaStore store;
+    private final Sessions sessions;
+
+    MetaServiceImpl(MetaStore store, Sessions sessions) {
         this.store = store;
+        this.sessions = sessions;
     }
 
     @Override
@@ -46,12 +50,31 @@ final class MetaServiceImpl implements MetaService {
 
     @Override
     public Map<String, Object> create(String parent, String name, int mode, int uid, int gid) {
-        return store.create(ino(parent, "parent"), Wire.name(name), FileType.REGULAR, mode, uid, gid, null).toWire();
+        return store.create(ino(parent, "parent"), Wire.name(name), FileType.REGULAR, mode, uid, gid, null, 0, "")
+                .toWire();
+    }
+
+    @Override
+    public Map<String, Object> createAndOpen(String session, String parent, String name, int mode, int uid, int gid) {
+        String s = liveSession(session);
+        return store.create(ino(parent, "parent"), Wire.name(name), FileType.REGULAR, mode, uid, gid, null, 0, s)
+                .toWire();
+    }
+
+    @Override
+    public Map<String, Object> mknod(String parent, String name, int mode, int uid, int gid, String rdev) {
+        FileType type = (mode & FileType.TYPE_MASK) == 0 ? FileType.REGULAR : FileType.of(mode);
+        if (!type.madeByMknod()) {
+            throw FsException.invalid("mknod makes regular and special files, not " + type);
+        }
+        long device = type.isDevice() ? Wire.nonNegativeLong(rdev, "rdev") : 0;
+        return store.create(ino(parent, "parent"), Wire.name(name), type, mode, uid, gid, null, device, "").toWire();
     }
 
     @Override
     public Map<String, Object> mkdir(String parent, String name, int mode, int uid, int gid) {
-        return store.create(ino(parent, "parent"), Wire.name(name), FileType.DIRECTORY, mode, uid, gid, null).toWire();
+        return store.create(ino(parent, "parent"), Wire.name(name), FileType.DIRECTORY, mode, uid, gid, null, 0, "")
+                .toWire();
     }
 
     @Override
@@ -62,7 +85,8 @@ final class MetaServiceImpl implements MetaService {
         if (target.getBytes(StandardCharsets.UTF_8).length > Limits.MAX_SYMLINK_BYTES) {
             throw new FsException(ErrorCode.NAME_TOO_LONG, "symlink target longer than " + Limits.MAX_SYMLINK_BYTES);
         }
-        return store.create(ino(parent, "parent"), Wire.name(name), FileType.SYMLINK, 0777, uid, gid, target).toWire();
+        return store.create(ino(parent, "parent"), Wire.name(name), FileType.SYMLINK, 0777, uid, gid, target, 0, "")
+                .toWire();
     }
 
     @Override
@@ -148,6 +172,107 @@ final class MetaServiceImpl implements MetaService {
     @Override
     public boolean clearMissed(String ino, int index, String server) {
         return store.clearMissed(ino(ino, "ino"), Wire.nonNegativeInt(index, "index"), Wire.server(server));
+    }
+
+    @Override
+    public boolean setxattr(String ino, String name, byte[] value, int flags) {
+        if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) != 0 || flags == (XATTR_CREATE | XATTR_REPLACE)) {
+            throw FsException.invalid("xattr flags must be 0, XATTR_CREATE or XATTR_REPLACE, got " + flags);
+        }
+        if (value.length > Limits.MAX_XATTR_VALUE_BYTES) {
+            throw new FsException(ErrorCode.TOO_LARGE, "extended attribute value longer than "
+                    + Limits.MAX_XATTR_VALUE_BYTES + " bytes");
+        }
+        store.setxattr(ino(ino, "ino"), xattrName(name), value, flags);
+        return true;
+    }
+
+    @Override
+    public byte[] getxattr(String ino, String name) {
+        return store.getxattr(ino(ino, "ino"), xattrName(name));
+    }
+
+    @Override
+    public Object[] listxattr(String ino) {
+        return store.listxattr(ino(ino, "ino")).toArray();
+    }
+
+    @Override
+    public boolean removexattr(String ino, String name) {
+        store.removexattr(ino(ino, "ino"), xattrName(name));
+        return true;
+    }
+
+    /** A user.* name, as Linux allows it there: a non-empty suffix, at most XATTR_NAME_MAX bytes, no NUL. */
+    private static String xattrName(String name) {
+        if (name.getBytes(StandardCharsets.UTF_8).length > Limits.MAX_XATTR_NAME_BYTES) {
+            throw new FsException(ErrorCode.NAME_TOO_LONG, "extended attribute name longer than "
+                    + Limits.MAX_XATTR_NAME_BYTES + " bytes");
+        }
+        if (!name.startsWith("user.")) {
+            throw new FsException(ErrorCode.NOT_SUPPORTED, "only user.* extended attributes are stored: " + name);
+        }
+        if (name.length() == "user.".length() || name.indexOf('\0') >= 0) {
+            throw FsException.invalid("bad extended attribute name");
+        }
+        return name;
+    }
+
+    @Override
+    public Map<String, Object> openSession() {
+        return Map.of("session", sessions.open(), "leaseMillis", (int) sessions.leaseMillis());
+    }
+
+    @Override
+    public boolean renewSession(String session) {
+        return sessions.renew(sessionId(session));
+    }
+
+    @Override
+    public Object[] closeSession(String session) {
+        return sessions.close(sessionId(session)).stream().map(Wire::ofLong).toArray();
+    }
+
+    @Override
+    public Map<String, Object> open(String session, String ino, int blockCount) {
+        if (blockCount < 0 || blockCount > Limits.MAX_PAGE) {
+            throw FsException.invalid("blockCount must be 0.." + Limits.MAX_PAGE + ", got " + blockCount);
+        }
+        MetaStore.Opened o = store.open(liveSession(session), ino(ino, "ino"), blockCount);
+        return Map.of("attributes", o.attributes().toWire(),
+                "blocks", o.blocks().stream().map(BlockStatus::toWire).toArray());
+    }
+
+    @Override
+    public String close(String session, String ino) {
+        return Wire.ofLong(store.close(sessionId(session), ino(ino, "ino")));
+    }
+
+    @Override
+    public Object[] garbage(int limit) {
+        if (limit < 1 || limit > Limits.MAX_PAGE) {
+            throw FsException.invalid("limit must be 1.." + Limits.MAX_PAGE);
+        }
+        return store.garbage(limit).stream().map(Wire::ofLong).toArray();
+    }
+
+    @Override
+    public boolean clearGarbage(String ino) {
+        return store.clearGarbage(ino(ino, "ino"));
+    }
+
+    /** A session that holds something must be live: using one renews it. */
+    private String liveSession(String session) {
+        String s = sessionId(session);
+        sessions.renew(s);
+        return s;
+    }
+
+    private static String sessionId(String session) {
+        if (session == null || !SESSION_ID.matcher(session).matches()) {
+            throw FsException.invalid("a session id is 1-64 letters, digits and dashes");
+        }
+        return session;
     }
 
     private static long ino(String value, String field) {

@@ -28,10 +28,12 @@ import java.util.Optional;
 
 /**
  * The meta-server's durable state in one SQLite database: inodes, directory entries, committed
- * blocks, replicas that missed a write, and counters. Every public method is one transaction,
+ * blocks, replicas that missed a write, counters, extended attributes, the sessions' holds on open
+ * inodes and freed inodes whose replicas remain (garbage). Every public method is one transaction,
  * committed with {@code synchronous=FULL} in WAL mode before it returns, so a kill -9 or a power cut
- * loses nothing acknowledged. Calls are serialized: SQLite has one writer anyway, and it makes every
- * namespace operation atomic with respect to every other.
+ * loses nothing acknowledged; holds alone skip the fsync (see {@link #txWithoutFsync}). Calls are
+ * serialized: SQLite has one writer anyway, and it makes every namespace operation atomic with
+ * respect to every other.
  */
 final class MetaStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MetaStore.class);
@@ -48,6 +50,12 @@ final class MetaStore implements AutoCloseable {
             CREATE TABLE IF NOT EXISTS missed(ino INTEGER NOT NULL, idx INTEGER NOT NULL, server TEXT NOT NULL,
               PRIMARY KEY(ino, idx, server)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS holds(session TEXT NOT NULL, ino INTEGER NOT NULL, count INTEGER NOT NULL,
+              PRIMARY KEY(session, ino)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS holds_by_ino ON holds(ino);
+            CREATE TABLE IF NOT EXISTS garbage(ino INTEGER PRIMARY KEY);
+            CREATE TABLE IF NOT EXISTS xattrs(ino INTEGER NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL,
+              PRIMARY KEY(ino, name)) WITHOUT ROWID;
             """;
 
     private final Connection db;
@@ -61,7 +69,8 @@ final class MetaStore implements AutoCloseable {
             s.execute("PRAGMA synchronous=FULL");
             s.execute("PRAGMA busy_timeout=5000");
             s.executeUpdate(SCHEMA);
-            addPiecesColumn(s);
+            addColumn(s, "blocks", "pieces", "TEXT NOT NULL DEFAULT ''");
+            addColumn(s, "inodes", "rdev", "INTEGER NOT NULL DEFAULT 0");
         }
         db.setAutoCommit(false);
         this.blockSize = tx(() -> {
@@ -83,12 +92,16 @@ final class MetaStore implements AutoCloseable {
         return blockSize;
     }
 
-    /** A store made before piece checksums gets their column; its blocks keep '' (read whole). */
-    private static void addPiecesColumn(Statement s) throws SQLException {
-        try (ResultSet r = s.executeQuery("SELECT COUNT(*) FROM pragma_table_info('blocks') WHERE name='pieces'")) {
+    /**
+     * A store made before a column existed gets it with its default: blocks without piece
+     * checksums keep '' (read whole), inodes without a device number 0.
+     */
+    private static void addColumn(Statement s, String table, String column, String definition) throws SQLException {
+        try (ResultSet r = s.executeQuery("SELECT COUNT(*) FROM pragma_table_info('" + table + "') WHERE name='"
+                + column + "'")) {
             r.next();
             if (r.getInt(1) == 0) {
-                s.executeUpdate("ALTER TABLE blocks ADD COLUMN pieces TEXT NOT NULL DEFAULT ''");
+                s.executeUpdate("ALTER TABLE " + table + " ADD COLUMN " + column + " " + definition);
             }
         }
     }
@@ -113,8 +126,12 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
+    /**
+     * Creates an inode of {@code type} named {@code name} in {@code parent}; {@code target} is a
+     * symlink's, {@code rdev} a device's; a non-empty {@code session} holds the new inode open.
+     */
     synchronized Attributes create(long parent, String name, FileType type, int permissions, int uid, int gid,
-                                   String target) {
+                                   String target, long rdev, String session) {
         return tx(() -> {
             directory(parent);
             if (childOrZero(parent, name) != 0) {
@@ -125,9 +142,10 @@ final class MetaStore implements AutoCloseable {
             long size = target == null ? 0 : target.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
             long ino;
             try (PreparedStatement s = db.prepareStatement(
-                    "INSERT INTO inodes(mode, nlink, uid, gid, size, atime, mtime, ctime, target) VALUES(?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO inodes(mode, nlink, uid, gid, size, atime, mtime, ctime, target, rdev)"
+                            + " VALUES(?,?,?,?,?,?,?,?,?,?)",
                     Statement.RETURN_GENERATED_KEYS)) {
-                bind(s, type.mode(permissions), dir ? 2 : 1, uid, gid, size, now, now, now, target);
+                bind(s, type.mode(permissions), dir ? 2 : 1, uid, gid, size, now, now, now, target, rdev);
                 s.executeUpdate();
                 try (ResultSet keys = s.getGeneratedKeys()) {
                     keys.next();
@@ -136,6 +154,9 @@ final class MetaStore implements AutoCloseable {
             }
             update("INSERT INTO dentries VALUES(?,?,?)", parent, name, ino);
             update("UPDATE inodes SET nlink=nlink+?, mtime=?, ctime=? WHERE ino=?", dir ? 1 : 0, now, now, parent);
+            if (!session.isEmpty()) {
+                hold(session, ino);
+            }
             return attributes(ino);
         });
     }
@@ -267,22 +288,7 @@ final class MetaStore implements AutoCloseable {
     synchronized List<BlockStatus> blocks(long ino, int from, int count) {
         return tx(() -> {
             regularFile(ino);
-            List<BlockStatus> out = new ArrayList<>();
-            try (PreparedStatement s = db.prepareStatement(
-                    "SELECT b.idx, b.version, b.length, b.md5, b.pieces, group_concat(m.server, ' ') FROM blocks b"
-                            + " LEFT JOIN missed m ON m.ino = b.ino AND m.idx = b.idx"
-                            + " WHERE b.ino=? AND b.idx>=? AND b.idx<? GROUP BY b.idx ORDER BY b.idx")) {
-                bind(s, ino, from, (long) from + count);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        String missed = r.getString(6);
-                        out.add(new BlockStatus(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4),
-                                r.getString(5)),
-                                missed == null ? List.of() : List.of(missed.split(" "))));
-                    }
-                }
-            }
-            return out;
+            return blockStatuses(ino, from, count);
         });
     }
 
@@ -371,6 +377,176 @@ final class MetaStore implements AutoCloseable {
         return tx(() -> update("DELETE FROM missed WHERE ino=? AND idx=? AND server=?", ino, index, server) > 0);
     }
 
+    // ---- holds: inodes open in some session ----
+
+    /** {@code session} opens {@code ino}: its attributes, and its blocks below {@code blockCount}. */
+    synchronized Opened open(String session, long ino, int blockCount) {
+        return txWithoutFsync(() -> {
+            Attributes a = attributes(ino);
+            if (a.isDirectory()) {
+                throw new FsException(ErrorCode.IS_DIRECTORY, "inode " + ino + " is a directory");
+            }
+            hold(session, ino);
+            List<BlockStatus> blocks = a.type() == FileType.REGULAR && blockCount > 0
+                    ? blockStatuses(ino, 0, blockCount) : List.of();
+            return new Opened(a, blocks);
+        });
+    }
+
+    record Opened(Attributes attributes, List<BlockStatus> blocks) {
+    }
+
+    /** {@code session} closes {@code ino} once; returns {@code ino} if that freed it, else 0. */
+    synchronized long close(String session, long ino) {
+        return txWithoutFsync(() -> {
+            update("UPDATE holds SET count=count-1 WHERE session=? AND ino=?", session, ino);
+            update("DELETE FROM holds WHERE session=? AND ino=? AND count<=0", session, ino);
+            return freeIfUnused(ino) ? ino : 0L;
+        });
+    }
+
+    /** The sessions that hold something (known again after a restart). */
+    synchronized List<String> sessionsWithHolds() {
+        return tx(() -> {
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement s = db.prepareStatement("SELECT DISTINCT session FROM holds");
+                 ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    out.add(r.getString(1));
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
+     * Drops every hold of {@code session} and frees what that leaves without name or hold; returns
+     * the freed inodes. When {@code toGarbage}, they are also recorded as garbage (nobody is there
+     * to delete their replicas).
+     */
+    synchronized List<Long> dropSession(String session, boolean toGarbage) {
+        return tx(() -> {
+            List<Long> held = new ArrayList<>();
+            try (PreparedStatement s = db.prepareStatement("SELECT ino FROM holds WHERE session=?")) {
+                bind(s, session);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        held.add(r.getLong(1));
+                    }
+                }
+            }
+            update("DELETE FROM holds WHERE session=?", session);
+            List<Long> freed = new ArrayList<>();
+            for (long ino : held) {
+                if (freeIfUnused(ino)) {
+                    freed.add(ino);
+                    if (toGarbage) {
+                        update("INSERT OR IGNORE INTO garbage VALUES(?)", ino);
+                    }
+                }
+            }
+            return freed;
+        });
+    }
+
+    synchronized List<Long> garbage(int limit) {
+        return tx(() -> {
+            List<Long> out = new ArrayList<>();
+            try (PreparedStatement s = db.prepareStatement("SELECT ino FROM garbage ORDER BY ino LIMIT ?")) {
+                bind(s, limit);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        out.add(r.getLong(1));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    synchronized boolean clearGarbage(long ino) {
+        return tx(() -> update("DELETE FROM garbage WHERE ino=?", ino) > 0);
+    }
+
+    // ---- extended attributes ----
+
+    synchronized void setxattr(long ino, String name, byte[] value, int flags) {
+        tx(() -> {
+            attributes(ino);
+            byte[] old = xattrOrNull(ino, name);
+            if (old != null && (flags & MetaService.XATTR_CREATE) != 0) {
+                throw new FsException(ErrorCode.EXISTS, "extended attribute " + name + " exists");
+            }
+            if (old == null && (flags & MetaService.XATTR_REPLACE) != 0) {
+                throw new FsException(ErrorCode.NO_DATA, "no extended attribute " + name);
+            }
+            long total;
+            try (PreparedStatement s = db.prepareStatement(
+                    "SELECT COALESCE(SUM(length(CAST(name AS BLOB)) + length(value)), 0) FROM xattrs WHERE ino=? AND name<>?")) {
+                bind(s, ino, name);
+                try (ResultSet r = s.executeQuery()) {
+                    r.next();
+                    total = r.getLong(1);
+                }
+            }
+            if (total + name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + value.length
+                    > Limits.MAX_XATTR_TOTAL_BYTES) {
+                throw new FsException(ErrorCode.NO_SPACE, "extended attributes of inode " + ino + " would exceed "
+                        + Limits.MAX_XATTR_TOTAL_BYTES + " bytes");
+            }
+            update("INSERT OR REPLACE INTO xattrs VALUES(?,?,?)", ino, name, value);
+            update("UPDATE inodes SET ctime=? WHERE ino=?", now(), ino);
+            return null;
+        });
+    }
+
+    synchronized byte[] getxattr(long ino, String name) {
+        return tx(() -> {
+            attributes(ino);
+            byte[] v = xattrOrNull(ino, name);
+            if (v == null) {
+                throw new FsException(ErrorCode.NO_DATA, "no extended attribute " + name);
+            }
+            return v;
+        });
+    }
+
+    synchronized List<String> listxattr(long ino) {
+        return tx(() -> {
+            attributes(ino);
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement s = db.prepareStatement("SELECT name FROM xattrs WHERE ino=? ORDER BY name")) {
+                bind(s, ino);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        out.add(r.getString(1));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    synchronized void removexattr(long ino, String name) {
+        tx(() -> {
+            attributes(ino);
+            if (update("DELETE FROM xattrs WHERE ino=? AND name=?", ino, name) == 0) {
+                throw new FsException(ErrorCode.NO_DATA, "no extended attribute " + name);
+            }
+            update("UPDATE inodes SET ctime=? WHERE ino=?", now(), ino);
+            return null;
+        });
+    }
+
+    private byte[] xattrOrNull(long ino, String name) throws SQLException {
+        try (PreparedStatement s = db.prepareStatement("SELECT value FROM xattrs WHERE ino=? AND name=?")) {
+            bind(s, ino, name);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? r.getBytes(1) : null;
+            }
+        }
+    }
+
     @Override
     public synchronized void close() throws SQLException {
         db.close();
@@ -400,12 +576,58 @@ final class MetaStore implements AutoCloseable {
         }
     }
 
+    /**
+     * {@link #tx} without waiting for the disk: committed through a kill -9 of the meta-server
+     * (WAL mode, synchronous=NORMAL), made durable by the next full commit, lost only to a power
+     * cut before that. For holds, which an open and a close of every file write: an fsync there
+     * would cost every open a disk flush, and a lost hold costs at most an unlinked-but-open file
+     * freed early after a power cut of the meta-server's machine.
+     */
+    private <T> T txWithoutFsync(Work<T> work) {
+        synchronousLevel("NORMAL");
+        try {
+            return tx(work);
+        } finally {
+            synchronousLevel("FULL");
+        }
+    }
+
+    /** The level can only change outside a transaction. */
+    private void synchronousLevel(String level) {
+        try (Statement s = db.createStatement()) {
+            db.setAutoCommit(true);
+            s.execute("PRAGMA synchronous=" + level);
+            db.setAutoCommit(false);
+        } catch (SQLException e) {
+            throw new FsException(ErrorCode.IO, "meta-server store failed: " + e.getMessage());
+        }
+    }
+
     private void rollback() {
         try {
             db.rollback();
         } catch (SQLException e) {
             log.error("rollback failed", e);
         }
+    }
+
+    private List<BlockStatus> blockStatuses(long ino, int from, int count) throws SQLException {
+        List<BlockStatus> out = new ArrayList<>();
+        try (PreparedStatement s = db.prepareStatement(
+                "SELECT b.idx, b.version, b.length, b.md5, b.pieces, group_concat(m.server, ' ') FROM blocks b"
+                        + " LEFT JOIN missed m ON m.ino = b.ino AND m.idx = b.idx"
+                        + " WHERE b.ino=? AND b.idx>=? AND b.idx<? GROUP BY b.idx ORDER BY b.idx")) {
+            bind(s, ino, from, (long) from + count);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    String missed = r.getString(6);
+                    out.add(new BlockStatus(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4),
+                            r.getString(5)),
+                            missed == null ? List.of() : List.of(missed.split(" "))));
+                }
+            }
+        }
+        return out;
     }
 
     private void checkBlock(BlockRecord b) throws SQLException {
@@ -460,20 +682,36 @@ final class MetaStore implements AutoCloseable {
         }
         update("DELETE FROM dentries WHERE parent=? AND name=?", parent, name);
         update("DELETE FROM inodes WHERE ino=?", ino);
+        update("DELETE FROM xattrs WHERE ino=?", ino);
         update("UPDATE inodes SET nlink=nlink-1 WHERE ino=?", parent);
         touchDir(parent);
     }
 
-    /** Drops one link of a non-directory; deletes it when none remain and returns its number, else 0. */
+    /**
+     * Drops one link of a non-directory; when none remain and no session holds it open, deletes it
+     * and returns its number, else 0.
+     */
     private long dropLink(long ino) throws SQLException {
         update("UPDATE inodes SET nlink=nlink-1, ctime=? WHERE ino=?", now(), ino);
-        if (attributes(ino).nlink() > 0) {
-            return 0;
+        return freeIfUnused(ino) ? ino : 0;
+    }
+
+    /** Deletes an inode that has neither a name nor a hold; returns whether it did. */
+    private boolean freeIfUnused(long ino) throws SQLException {
+        Attributes a = attributesOrNull(ino);
+        if (a == null || a.nlink() > 0 || a.isDirectory()
+                || queryString("SELECT session FROM holds WHERE ino=? LIMIT 1", ino) != null) {
+            return false;
         }
         update("DELETE FROM inodes WHERE ino=?", ino);
         update("DELETE FROM blocks WHERE ino=?", ino);
         update("DELETE FROM missed WHERE ino=?", ino);
-        return ino;
+        update("DELETE FROM xattrs WHERE ino=?", ino);
+        return true;
+    }
+
+    private void hold(String session, long ino) throws SQLException {
+        update("INSERT INTO holds VALUES(?,?,1) ON CONFLICT(session, ino) DO UPDATE SET count=count+1", session, ino);
     }
 
     private void touchDir(long dir) throws SQLException {
@@ -534,14 +772,14 @@ final class MetaStore implements AutoCloseable {
 
     private Attributes attributesOrNull(long ino) throws SQLException {
         try (PreparedStatement s = db.prepareStatement(
-                "SELECT ino, mode, nlink, uid, gid, size, atime, mtime, ctime FROM inodes WHERE ino=?")) {
+                "SELECT ino, mode, nlink, uid, gid, size, atime, mtime, ctime, rdev FROM inodes WHERE ino=?")) {
             bind(s, ino);
             try (ResultSet r = s.executeQuery()) {
                 if (!r.next()) {
                     return null;
                 }
                 return new Attributes(r.getLong(1), r.getInt(2), r.getInt(3), r.getInt(4), r.getInt(5),
-                        r.getLong(6), r.getLong(7), r.getLong(8), r.getLong(9));
+                        r.getLong(6), r.getLong(7), r.getLong(8), r.getLong(9), r.getLong(10));
             }
         }
     }

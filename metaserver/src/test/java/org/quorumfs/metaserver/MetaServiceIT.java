@@ -301,6 +301,9 @@ class MetaServiceIT {
              var s = db.createStatement()) {
             s.executeUpdate("CREATE TABLE blocks(ino INTEGER NOT NULL, idx INTEGER NOT NULL, version INTEGER NOT NULL,"
                     + " length INTEGER NOT NULL, md5 TEXT NOT NULL, PRIMARY KEY(ino, idx)) WITHOUT ROWID");
+            s.executeUpdate("CREATE TABLE inodes(ino INTEGER PRIMARY KEY AUTOINCREMENT, mode INTEGER NOT NULL,"
+                    + " nlink INTEGER NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL, size INTEGER NOT NULL,"
+                    + " atime INTEGER NOT NULL, mtime INTEGER NOT NULL, ctime INTEGER NOT NULL, target TEXT)");
         }
         server = MetaServer.start(old, InetAddress.getLoopbackAddress(), 0, 4096);
         meta = new RpcClient(HostAndPort.fromParts("127.0.0.1", server.port()), RpcTimeouts.DEFAULT).proxy(MetaService.class);
@@ -308,6 +311,129 @@ class MetaServiceIT {
         long v = Wire.toLong(meta.allocateVersions(1), "v");
         meta.commitBlock(id(f), commit(0, v, 0, "legacy").toWire()); // a client that sends no pieces
         assertThat(BlockStatus.fromWire(meta.blocks(id(f), 0, 1)[0]).block().hasPieces()).isFalse();
+        assertThat(Attributes.fromWire(meta.getattr(ROOT)).rdev()).isZero(); // inodes from before devices
+    }
+
+    private String session() {
+        return Wire.toStr(meta.openSession().get("session"), "session");
+    }
+
+    private void restart(java.time.Duration lease) throws IOException {
+        server.close();
+        server = MetaServer.start(dir, InetAddress.getLoopbackAddress(), 0, 4096, lease);
+        meta = new RpcClient(HostAndPort.fromParts("127.0.0.1", server.port()), RpcTimeouts.DEFAULT).proxy(MetaService.class);
+    }
+
+    @Test
+    void anUnlinkedFileHeldOpen_livesWithoutAName_untilItsLastClose() {
+        String s = session();
+        Attributes f = create(ROOT, "f");
+        Map<String, Object> opened = meta.open(s, id(f), 64);
+        assertThat(Attributes.fromWire(opened.get("attributes")).ino()).isEqualTo(f.ino());
+        assertThat(meta.unlink(ROOT, "f")).isEqualTo("0");
+        assertCode(ErrorCode.NOT_FOUND, () -> meta.lookup(ROOT, "f"));
+        assertThat(Attributes.fromWire(meta.getattr(id(f))).nlink()).isZero();
+        long v = Wire.toLong(meta.allocateVersions(1), "v");
+        meta.commitBlock(id(f), commit(0, v, 0, "written after the unlink").toWire()); // the handle still writes
+        assertThat(meta.close(s, id(f))).isEqualTo(id(f));
+        assertCode(ErrorCode.STALE, () -> meta.getattr(id(f)));
+    }
+
+    @Test
+    void holds_areCounted_perSession_andCreateAndOpenHoldsFromTheStart() {
+        String a = session();
+        String b = session();
+        Attributes f = Attributes.fromWire(meta.createAndOpen(a, ROOT, "f", 0644, 0, 0));
+        meta.open(a, id(f), 0);
+        meta.open(b, id(f), 0);
+        Attributes g = create(ROOT, "g");
+        assertThat(meta.rename(ROOT, "g", ROOT, "f")).isEqualTo("0"); // renamed over while held
+        assertThat(meta.close(a, id(f))).isEqualTo("0");
+        assertThat(meta.close(a, id(f))).isEqualTo("0");
+        assertThat(Attributes.fromWire(meta.getattr(id(f))).nlink()).isZero();
+        assertThat(meta.closeSession(b)).containsExactly(id(f));
+        assertCode(ErrorCode.STALE, () -> meta.getattr(id(f)));
+        assertThat(Attributes.fromWire(meta.lookup(ROOT, "f")).ino()).isEqualTo(g.ino());
+    }
+
+    @Test
+    void aLapsedSession_losesItsHolds_andItsUnlinkedFilesBecomeGarbage() throws Exception {
+        restart(java.time.Duration.ofMillis(300));
+        String s = session();
+        Attributes f = Attributes.fromWire(meta.createAndOpen(s, ROOT, "f", 0644, 0, 0));
+        meta.unlink(ROOT, "f");
+        for (int i = 0; i < 50 && meta.garbage(10).length == 0; i++) {
+            Thread.sleep(100);
+        }
+        assertThat(meta.garbage(10)).containsExactly(id(f));
+        assertCode(ErrorCode.STALE, () -> meta.getattr(id(f)));
+        assertThat(meta.renewSession(s)).as("the mount learns its holds lapsed").isFalse();
+        assertThat(meta.renewSession(s)).isTrue();
+        assertThat(meta.clearGarbage(id(f))).isTrue();
+        assertThat(meta.garbage(10)).isEmpty();
+    }
+
+    @Test
+    void holds_surviveAMetaServerRestart() throws Exception {
+        String s = session();
+        Attributes f = Attributes.fromWire(meta.createAndOpen(s, ROOT, "f", 0644, 0, 0));
+        meta.unlink(ROOT, "f");
+        restart(java.time.Duration.ofSeconds(60));
+        assertThat(meta.renewSession(s)).as("known again from its holds").isTrue();
+        assertThat(Attributes.fromWire(meta.getattr(id(f))).nlink()).isZero();
+        assertThat(meta.close(s, id(f))).isEqualTo(id(f));
+    }
+
+    @Test
+    void mknod_makesSpecialFiles_withTheirTypeAndDevice_andNoBlocks() {
+        Attributes fifo = Attributes.fromWire(meta.mknod(ROOT, "fifo", 0010644, 0, 0, "0"));
+        Attributes chr = Attributes.fromWire(meta.mknod(ROOT, "chr", 0020600, 0, 0, "1029"));
+        Attributes sock = Attributes.fromWire(meta.mknod(ROOT, "sock", 0140755, 0, 0, "0"));
+        Attributes reg = Attributes.fromWire(meta.mknod(ROOT, "reg", 0644, 0, 0, "0"));
+        assertThat(fifo.type()).isEqualTo(org.quorumfs.common.protocol.FileType.FIFO);
+        assertThat(chr.type()).isEqualTo(org.quorumfs.common.protocol.FileType.CHARACTER_DEVICE);
+        assertThat(chr.rdev()).isEqualTo(1029);
+        assertThat(sock.mode()).isEqualTo(0140755);
+        assertThat(reg.type()).isEqualTo(org.quorumfs.common.protocol.FileType.REGULAR);
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.mknod(ROOT, "d", 0040755, 0, 0, "0"));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.mknod(ROOT, "l", 0120777, 0, 0, "0"));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.mknod(ROOT, "x", 0170644, 0, 0, "0"));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.blocks(id(fifo), 0, 1));
+        assertCode(ErrorCode.EXISTS, () -> meta.mknod(ROOT, "fifo", 0010644, 0, 0, "0"));
+    }
+
+    @Test
+    void xattrs_setGetListRemove_withCreateReplaceFlags_andLimits() {
+        Attributes f = create(ROOT, "f");
+        byte[] blue = "blue".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        meta.setxattr(id(f), "user.color", blue, 0);
+        meta.setxattr(id(f), "user.empty", new byte[0], MetaService.XATTR_CREATE);
+        assertThat(meta.getxattr(id(f), "user.color")).isEqualTo(blue);
+        assertThat(meta.listxattr(id(f))).containsExactly("user.color", "user.empty");
+        assertCode(ErrorCode.EXISTS, () -> meta.setxattr(id(f), "user.color", blue, MetaService.XATTR_CREATE));
+        assertCode(ErrorCode.NO_DATA, () -> meta.setxattr(id(f), "user.none", blue, MetaService.XATTR_REPLACE));
+        assertCode(ErrorCode.NO_DATA, () -> meta.getxattr(id(f), "user.none"));
+        assertCode(ErrorCode.NOT_SUPPORTED, () -> meta.setxattr(id(f), "trusted.x", blue, 0));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.setxattr(id(f), "user.x", blue, 3));
+        assertCode(ErrorCode.NAME_TOO_LONG, () -> meta.setxattr(id(f), "user." + "n".repeat(251), blue, 0));
+        assertCode(ErrorCode.TOO_LARGE, () -> meta.setxattr(id(f), "user.big", new byte[65537], 0));
+        for (int i = 0; i < 15; i++) {
+            meta.setxattr(id(f), "user.v" + i, new byte[65536], 0);
+        }
+        assertCode(ErrorCode.NO_SPACE, () -> meta.setxattr(id(f), "user.v15", new byte[65536], 0));
+        meta.setxattr(id(f), "user.v0", new byte[65536], MetaService.XATTR_REPLACE); // a replacement still fits
+        meta.removexattr(id(f), "user.color");
+        assertCode(ErrorCode.NO_DATA, () -> meta.removexattr(id(f), "user.color"));
+        assertCode(ErrorCode.STALE, () -> meta.getxattr("999999", "user.color"));
+    }
+
+    @Test
+    void sessionIds_areValidated() {
+        Attributes f = create(ROOT, "f");
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.open("", id(f), 0));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.open("a'b; DROP TABLE holds", id(f), 0));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.open(session(), id(f), -1));
+        assertCode(ErrorCode.IS_DIRECTORY, () -> meta.open(session(), ROOT, 0));
     }
 
     @Test

@@ -5,10 +5,12 @@ import java.util.Map;
 
 /**
  * An inode's attributes as the meta-server keeps them. Times are nanoseconds since the epoch.
- * For a symlink, {@code size} is the length of its target in bytes.
+ * For a symlink, {@code size} is the length of its target in bytes; {@code rdev} is the device
+ * number of a character or block device (Linux's encoding, as st_rdev), else 0. An inode with
+ * {@code nlink} 0 is one that was unlinked while open: it lives until its last close.
  */
 public record Attributes(long ino, int mode, int nlink, int uid, int gid, long size,
-                         long atimeNs, long mtimeNs, long ctimeNs) {
+                         long atimeNs, long mtimeNs, long ctimeNs, long rdev) {
 
     public Attributes {
         if (ino <= 0) {
@@ -38,6 +40,7 @@ public record Attributes(long ino, int mode, int nlink, int uid, int gid, long s
         m.put("atime", Wire.ofLong(atimeNs));
         m.put("mtime", Wire.ofLong(mtimeNs));
         m.put("ctime", Wire.ofLong(ctimeNs));
+        m.put("rdev", Wire.ofLong(rdev));
         return m;
     }
 
@@ -52,6 +55,7 @@ public record Attributes(long ino, int mode, int nlink, int uid, int gid, long s
                 Wire.nonNegativeLong(Wire.member(m, "size"), "size"),
                 Wire.toLong(Wire.member(m, "atime"), "atime"),
                 Wire.toLong(Wire.member(m, "mtime"), "mtime"),
-                Wire.toLong(Wire.member(m, "ctime"), "ctime"));
+                Wire.toLong(Wire.member(m, "ctime"), "ctime"),
+                Wire.toLong(Wire.member(m, "rdev"), "rdev"));
     }
 }

@@ -41,7 +41,15 @@ public enum ErrorCode {
      * An inode given by number no longer exists (NFS's stale handle): a client that cached it
      * resolves the path again. {@link #NOT_FOUND} is a name that is not in its directory.
      */
-    STALE(17);
+    STALE(17),
+    /** A file handle that is not open (never sent by a server). */
+    BAD_HANDLE(18),
+    /** No such extended attribute. */
+    NO_DATA(19),
+    /** An extended attribute's value does not fit the buffer the caller gave. */
+    RANGE(20),
+    /** Not supported here (an extended attribute namespace other than user.*). */
+    NOT_SUPPORTED(21);
 
     private final int wire;
 

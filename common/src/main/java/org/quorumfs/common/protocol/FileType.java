@@ -4,7 +4,11 @@ package org.quorumfs.common.protocol;
 public enum FileType {
     REGULAR(0100000),
     DIRECTORY(0040000),
-    SYMLINK(0120000);
+    SYMLINK(0120000),
+    FIFO(0010000),
+    CHARACTER_DEVICE(0020000),
+    BLOCK_DEVICE(0060000),
+    SOCKET(0140000);
 
     /** Mask of the type bits in a mode (S_IFMT). */
     public static final int TYPE_MASK = 0170000;
@@ -23,6 +27,16 @@ public enum FileType {
 
     public int mode(int permissions) {
         return bits | (permissions & PERMISSION_MASK);
+    }
+
+    /** Whether {@code mknod} makes this type: a regular file or a special file (never data on the data servers). */
+    public boolean madeByMknod() {
+        return this != DIRECTORY && this != SYMLINK;
+    }
+
+    /** Whether the type carries a device number. */
+    public boolean isDevice() {
+        return this == CHARACTER_DEVICE || this == BLOCK_DEVICE;
     }
 
     public static FileType of(int mode) {

@@ -17,6 +17,12 @@ public final class Limits {
     public static final int MAX_REQUEST_BYTES = MAX_BLOCK_SIZE / 3 * 4 + (1 << 20);
     /** Largest file: 2^53, so offsets stay exact wherever a double might carry them. */
     public static final long MAX_FILE_SIZE = 1L << 53;
+    /** Longest extended attribute name, with its namespace prefix (XATTR_NAME_MAX). */
+    public static final int MAX_XATTR_NAME_BYTES = 255;
+    /** Largest extended attribute value (XATTR_SIZE_MAX). */
+    public static final int MAX_XATTR_VALUE_BYTES = 64 << 10;
+    /** Most bytes of extended attribute names and values one inode carries. */
+    public static final int MAX_XATTR_TOTAL_BYTES = 1 << 20;
     /** Most entries one readdir page returns. */
     public static final int MAX_PAGE = 10_000;
 

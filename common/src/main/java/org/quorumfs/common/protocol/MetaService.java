@@ -33,6 +33,19 @@ public interface MetaService {
     /** Creates an empty regular file, exclusively ({@code EXISTS} if the name is taken). */
     Map<String, Object> create(String parent, String name, int mode, int uid, int gid);
 
+    /**
+     * {@link #create}, and the new file is held open by {@code session} (as {@link #open}) in the
+     * same transaction: no other mount's unlink can free it before its creator has it open.
+     */
+    Map<String, Object> createAndOpen(String session, String parent, String name, int mode, int uid, int gid);
+
+    /**
+     * Creates a regular or special file: {@code mode} carries the type bits (S_IFREG, S_IFIFO,
+     * S_IFCHR, S_IFBLK, S_IFSOCK; 0 is regular) and {@code rdev} (decimal string) the device
+     * number of a device. A special file has no blocks and never touches the data servers.
+     */
+    Map<String, Object> mknod(String parent, String name, int mode, int uid, int gid, String rdev);
+
     /** Creates a directory ({@code EXISTS} if the name is taken). */
     Map<String, Object> mkdir(String parent, String name, int mode, int uid, int gid);
 
@@ -50,7 +63,8 @@ public interface MetaService {
 
     /**
      * Removes a non-directory entry ({@code IS_DIRECTORY} for a directory). Returns the inode number
-     * whose last link this was and whose data may now be deleted, or "0".
+     * whose last link this was and whose data may now be deleted, or "0". An inode some session
+     * holds open loses its name but lives on (nlink 0) until its last {@link #close}.
      */
     String unlink(String parent, String name);
 
@@ -101,6 +115,74 @@ public interface MetaService {
      * BlockRecord structs}}: the dropped blocks' replicas are garbage on the data servers.
      */
     Map<String, Object> truncate(String ino, String size, Map<String, Object> tail);
+
+    // ---- extended attributes: the user.* namespace, names at most Limits.MAX_XATTR_NAME_BYTES ----
+
+    /**
+     * Sets extended attribute {@code name} of {@code ino} to {@code value} (at most
+     * {@link Limits#MAX_XATTR_VALUE_BYTES}). {@code flags}: 0 creates or replaces,
+     * {@link #XATTR_CREATE} fails with {@code EXISTS} if it is set, {@link #XATTR_REPLACE} with
+     * {@code NO_DATA} if it is not. A name outside user.* is {@code NOT_SUPPORTED}; more than
+     * {@link Limits#MAX_XATTR_TOTAL_BYTES} of names and values on one inode is {@code NO_SPACE}.
+     */
+    boolean setxattr(String ino, String name, byte[] value, int flags);
+
+    int XATTR_CREATE = 1;
+    int XATTR_REPLACE = 2;
+
+    /** The value of extended attribute {@code name} ({@code NO_DATA} if it is not set). */
+    byte[] getxattr(String ino, String name);
+
+    /** The names of {@code ino}'s extended attributes, in name order. */
+    Object[] listxattr(String ino);
+
+    /** Removes extended attribute {@code name} ({@code NO_DATA} if it is not set). */
+    boolean removexattr(String ino, String name);
+
+    // ---- sessions: which mounts hold which inodes open ----
+
+    /**
+     * Starts a mount's session. Returns {@code {session: string, leaseMillis: int}}: the session
+     * lives while it is renewed within leaseMillis; when it lapses (the mount was killed, or hung
+     * that long) its holds are dropped, and inodes unlinked while held are freed.
+     */
+    Map<String, Object> openSession();
+
+    /**
+     * Keeps a session alive. Returns false if the meta-server did not know it (it lapsed and its
+     * holds were dropped): it is known again from now on, and the mount holds its open files again.
+     */
+    boolean renewSession(String session);
+
+    /**
+     * Ends a session, dropping all its holds. Returns the inode numbers (decimal strings) freed by
+     * that: their replicas are garbage on the data servers.
+     */
+    Object[] closeSession(String session);
+
+    /**
+     * {@code session} opens inode {@code ino} (holds are counted: each open needs its close).
+     * Returns {@code {attributes: struct, blocks: array}}: the inode's attributes, and for a regular
+     * file its committed blocks with index below {@code blockCount} (0..{@link Limits#MAX_PAGE}) as
+     * {@link #blocks} gives them, so a read right after the open needs no other call.
+     */
+    Map<String, Object> open(String session, String ino, int blockCount);
+
+    /**
+     * {@code session} closes inode {@code ino} once. Returns the inode number if that freed it (it
+     * was unlinked, and this was its last hold anywhere), else "0".
+     */
+    String close(String session, String ino);
+
+    /**
+     * Inodes freed without a client to delete their replicas (their last holder's session lapsed):
+     * at most {@code limit} decimal strings. Whoever deletes the replicas everywhere calls
+     * {@link #clearGarbage}.
+     */
+    Object[] garbage(int limit);
+
+    /** Forgets a garbage inode whose replicas are gone from every data server. */
+    boolean clearGarbage(String ino);
 
     /** Replicas recorded as having missed a write: array of {ino, index, server} structs, at most {@code limit}. */
     Object[] missedReplicas(int limit);

@@ -1,0 +1,295 @@
+package org.quorumfs.client;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The client edge on a real mount, with programs nobody here wrote: shared mmap, special files,
+ * files unlinked while open (on this mount, on another, and by a client that dies), write errors
+ * reaching the writer and nobody else, times, extended attributes and size limits. Two mounts of
+ * one cluster stand for two machines; sessions lapse after 2 s so that a killed client's files are
+ * freed within the test.
+ */
+class ClientEdgeIT {
+    @TempDir
+    static Path dir;
+    static MountedCluster cluster;
+    static Path second;
+
+    @BeforeAll
+    static void mount() throws IOException {
+        cluster = MountedCluster.start(dir, 3, "", "--session-lease 2");
+        second = dir.resolve("mnt2");
+        java.nio.file.Files.createDirectories(second);
+        cluster.mountAt(second).ok();
+    }
+
+    @AfterAll
+    static void unmount() {
+        if (cluster != null) {
+            cluster.bash("mountpoint -q " + second + " && " + MountedCluster.ROOT + "/scripts/umount " + second);
+            cluster.close();
+        }
+    }
+
+    private static String out(String command) {
+        return cluster.sh(command).ok().out();
+    }
+
+    /** Runs a Python program in the mountpoint; {@code B} in it is the second mount's path. */
+    private static String py(String program) {
+        return out("B=" + second + " python3 - <<'EOF'\nimport os, sys\nB = os.environ['B']\n" + program + "\nEOF");
+    }
+
+    /** How many replica files of inode {@code ino} data server {@code i} holds. */
+    private static int replicaFiles(int i, long ino) {
+        String glob = cluster.var.resolve("dataserver-" + cluster.dataPorts.get(i)).resolve("blocks")
+                .resolve(String.format("%012x", ino >>> 12)) + String.format("/%016x.*", ino);
+        return Integer.parseInt(cluster.bash("ls " + glob + " 2>/dev/null | wc -l").ok().out().trim());
+    }
+
+    private static void awaitNoReplicas(long ino, int seconds) throws InterruptedException {
+        for (int t = 0; t < seconds * 10; t++) {
+            if (replicaFiles(0, ino) + replicaFiles(1, ino) + replicaFiles(2, ino) == 0) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("replicas of inode " + ino + " still on the data servers after " + seconds + " s");
+    }
+
+    @Test
+    void mmapWrites_landThroughMsync_andReadsThroughRead2_andOnAnotherMount() {
+        String digest = py("""
+                import mmap, hashlib, random
+                rnd = random.Random(7)
+                size = 3 * 1024 * 1024 + 123
+                model = bytearray(size)
+                fd = os.open('mapped', os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+                os.ftruncate(fd, size)
+                m = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+                for i in range(200):
+                    off = rnd.randrange(size - 5000); n = rnd.randrange(1, 5000)
+                    data = rnd.randbytes(n)
+                    if i % 3 == 0:
+                        os.pwrite(fd, data, off)              # read(2)/write(2) interleaved with the mapping
+                        assert m[off:off + n] == data, 'mapping misses a pwrite'
+                    else:
+                        m[off:off + n] = data
+                    model[off:off + n] = data
+                    if i % 50 == 49:
+                        m.flush()                              # msync(MS_SYNC)
+                        assert os.pread(fd, size, 0) == bytes(model), 'read(2) misses mapped writes'
+                m.flush(); m.close(); os.close(fd)
+                print(hashlib.sha256(model).hexdigest())
+                """).trim();
+        assertThat(out("sha256sum < mapped | cut -d' ' -f1").trim()).isEqualTo(digest);
+        assertThat(cluster.bash("sha256sum < " + second + "/mapped | cut -d' ' -f1").ok().out().trim()).isEqualTo(digest);
+    }
+
+    @Test
+    void specialFiles_areInodesOfTheirType_treatedLikeAnyInode_andNeverTouchTheDataServers() {
+        out("mkdir sp && mkfifo sp/fifo && mknod sp/chr c 4 5 && mknod sp/blk b 8 1"
+                + " && python3 -c \"import socket; socket.socket(socket.AF_UNIX).bind('sp/sock')\"");
+        assertThat(out("stat -c '%n %F %t:%T' sp/fifo sp/chr sp/blk sp/sock")).isEqualTo("""
+                sp/fifo fifo 0:0
+                sp/chr character special file 4:5
+                sp/blk block special file 8:1
+                sp/sock socket 0:0
+                """);
+        out("chmod 600 sp/chr && chown 1000:1001 sp/blk && ln sp/fifo sp/fifo2 && mv sp/chr sp/chr2 && rm sp/sock");
+        assertThat(out("stat -c '%n %a %u:%g %h' sp/chr2 sp/blk sp/fifo")).isEqualTo("sp/chr2 600 0:0 1\nsp/blk 644 1000:1001 1\nsp/fifo 644 0:0 2\n");
+        assertThat(out("ls sp")).isEqualTo("blk\nchr2\nfifo\nfifo2\n");
+        // A fifo on the mount carries data between two processes (by one name: libfuse's high-level
+        // API gives each name of a hard-linked inode its own kernel inode, so each its own pipe).
+        assertThat(out("(timeout 20 sh -c 'echo through the fifo > sp/fifo2' &) ; timeout 20 cat sp/fifo2"))
+                .isEqualTo("through the fifo\n");
+        assertThat(cluster.bash("stat -c %F " + second + "/sp/fifo2").ok().out()).isEqualTo("fifo\n");
+        long ino = Long.parseLong(out("stat -c %i sp/fifo").trim());
+        assertThat(replicaFiles(0, ino) + replicaFiles(1, ino) + replicaFiles(2, ino)).isZero();
+    }
+
+    @Test
+    void unlinkedAndRenamedOverOpenFiles_keepWorkingThroughTheirHandles_untilTheLastClose() throws Exception {
+        out("mkdir uo");
+        long ino = Long.parseLong(py("""
+                data = os.urandom(1536 * 1024)
+                f = open('uo/a', 'w+b'); f.write(data); f.flush()
+                ino = os.fstat(f.fileno()).st_ino
+                os.unlink('uo/a')
+                assert not os.path.exists('uo/a')
+                f.seek(0); assert f.read() == data, 'read after unlink'
+                assert os.fstat(f.fileno()).st_nlink == 0
+                f.write(b'tail'); f.flush(); os.fsync(f.fileno())
+                f.seek(0); assert f.read() == data + b'tail', 'write after unlink'
+                os.ftruncate(f.fileno(), 10); f.seek(0); assert f.read() == data[:10], 'ftruncate after unlink'
+                # an editor's atomic save while a reader has the old file open
+                with open('uo/b', 'wb') as w: w.write(b'old version')
+                g = open('uo/b', 'rb')
+                with open('uo/b.new', 'wb') as w: w.write(b'new version')
+                os.rename('uo/b.new', 'uo/b')
+                assert g.read() == b'old version' and open('uo/b', 'rb').read() == b'new version'
+                assert sorted(os.listdir('uo')) == ['b'], os.listdir('uo')
+                print(ino)
+                f.close(); g.close()
+                """).trim());
+        awaitNoReplicas(ino, 10);
+        assertThat(out("ls -A uo")).isEqualTo("b\n");
+    }
+
+    @Test
+    void anOpenFile_survivesAnUnlinkOnAnotherMount() {
+        py("""
+                data = os.urandom(3 * 1024 * 1024)
+                with open('cross', 'wb') as w: w.write(data)
+                f = open('cross', 'rb')
+                os.unlink(os.path.join(B, 'cross'))           # the other machine deletes it
+                assert not os.path.exists(os.path.join(B, 'cross'))
+                assert f.read() == data, 'the open file lost its data to an unlink elsewhere'
+                f.close()
+                """);
+        assertThat(cluster.sh("ls cross").exit()).isNotZero();
+    }
+
+    @Test
+    void aKilledClientsUnlinkedOpenFile_isFreedWhenItsSessionLapses() throws Exception {
+        Path third = dir.resolve("mnt3");
+        java.nio.file.Files.createDirectories(third);
+        cluster.mountAt(third).ok();
+        out("head -c 2500000 /dev/urandom > doomed");
+        long ino = Long.parseLong(out("stat -c %i doomed").trim());
+        String holder = cluster.bash("nohup bash -c 'exec 3<" + third + "/doomed; sleep 600' >/dev/null 2>&1 & echo $!")
+                .ok().out().trim();
+        try {
+            Thread.sleep(500); // the holder has it open
+            out("rm doomed");
+            assertThat(replicaFiles(0, ino) + replicaFiles(1, ino) + replicaFiles(2, ino))
+                    .as("held open by the third mount").isEqualTo(9);
+            cluster.bash("kill -9 " + cluster.clientPid(third)).ok();
+            // Lease 2 s, then a live mount clears the garbage at its next round (~2 s).
+            awaitNoReplicas(ino, 20);
+        } finally {
+            cluster.bash("kill -9 " + holder);
+            cluster.bash("mountpoint -q " + third + " && fusermount -u -z " + third);
+        }
+    }
+
+    @Test
+    void writeErrors_reachTheWriterAndNotAReader_andBufferedBytesLandWhenTheServersReturn() throws Exception {
+        String ports = cluster.dataPorts.get(0) + " " + cluster.dataPorts.get(1);
+        try {
+            String log = py("""
+                    import signal, subprocess, time
+                    pids = [int(open(os.environ['QFS_VAR'] + '/run/%s.pid' % p).read()) for p in '%PORTS%'.split()]
+                    w = os.open('werr', os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+                    r = os.open('werr', os.O_RDONLY)
+                    os.write(w, b'A' * 100)
+                    for p in pids: os.kill(p, signal.SIGKILL)   # 2 of 3 gone: below Qw
+                    time.sleep(0.5)
+                    assert os.pread(r, 200, 0) == b'A' * 100, 'the reader must see the buffered bytes'
+                    os.fsync(r)                                  # a reader is never told the writer's error
+                    try:
+                        os.fsync(w); print('writer fsync succeeded')
+                    except OSError as e: print('writer fsync', e.strerror)
+                    assert os.pread(r, 200, 0) == b'A' * 100, 'the failed bytes stay buffered'
+                    subprocess.run(['%ROOT%/scripts/dataserver'] + '%PORTS%'.split() + ['--background'],
+                                   check=True, stdout=subprocess.DEVNULL)
+                    time.sleep(2.5)                              # past the mount's back-off for failed servers
+                    os.fsync(w); print('writer fsync after the servers returned: ok')
+                    os.close(w); os.close(r)
+                    assert open('werr', 'rb').read() == b'A' * 100
+                    """.replace("%PORTS%", ports).replace("%ROOT%", MountedCluster.ROOT.toString()));
+            assertThat(log).isEqualTo("writer fsync Input/output error\nwriter fsync after the servers returned: ok\n");
+
+            cluster.script("kill-server " + ports).ok();
+            Thread.sleep(500);
+            MountedCluster.Result dd = cluster.sh("dd if=/dev/zero of=ddfile bs=1M count=3 conv=fsync");
+            assertThat(dd.exit()).isNotZero();
+            assertThat(dd.err()).contains("Input/output error");
+            MountedCluster.Result cp = cluster.sh("cp " + MountedCluster.ROOT + "/README.md cpfile");
+            assertThat(cp.exit()).isNotZero();
+        } finally {
+            cluster.script("dataserver " + ports + " --background");
+            Thread.sleep(2500);
+        }
+    }
+
+    @Test
+    void times_followPosix_andUtimeOmitLeavesTheOtherTime() throws Exception {
+        out("mkdir tm && touch tm/f && touch -a -d @1000000000.123456789 tm/f && touch -m -d @1500000000.5 tm/f");
+        assertThat(out("stat -c '%.9X %.9Y' tm/f")).isEqualTo("1000000000.123456789 1500000000.500000000\n");
+        String before = out("stat -c '%.9Z' tm/f tm");
+        Thread.sleep(20);
+        out("mv tm/f tm/g");                                  // the moved inode's ctime and the directory's
+        String after = out("stat -c '%.9Z' tm/g tm");
+        assertThat(after.split("\n")[0]).isGreaterThan(before.split("\n")[0]);
+        assertThat(after.split("\n")[1]).isGreaterThan(before.split("\n")[1]);
+        for (String change : new String[] {"chmod 600 tm/g", "chown 7:7 tm/g", "ln tm/g tm/h", "truncate -s 5 tm/g",
+                "setfattr -n user.k -v v tm/g"}) {
+            String c0 = out("stat -c '%.9Z' tm/g");
+            Thread.sleep(20);
+            out(change);
+            assertThat(out("stat -c '%.9Z' tm/g")).as(change).isGreaterThan(c0);
+        }
+        String dirTimes = out("stat -c '%.9Y %.9Z' tm");
+        Thread.sleep(20);
+        out("mknod tm/p p && rm tm/h");
+        assertThat(out("stat -c '%.9Y %.9Z' tm")).isGreaterThan(dirTimes);
+    }
+
+    @Test
+    void extendedAttributes_inTheUserNamespace_withFlagsErrorsAndLimits_survivingCpAndRsync() {
+        out("mkdir xa && echo data > xa/f && setfattr -n user.color -v blue xa/f && setfattr -n user.empty xa/f");
+        assertThat(out("getfattr -d --absolute-names xa/f")).isEqualTo("# file: xa/f\nuser.color=\"blue\"\nuser.empty=\"\"\n\n");
+        py("""
+                import errno, ctypes
+                def fails(code, f, *a):
+                    try: f(*a)
+                    except OSError as e:
+                        assert e.errno == code, (f, a, e); return
+                    raise AssertionError('no error from %s%s' % (f.__name__, a))
+                fails(errno.EEXIST, os.setxattr, 'xa/f', 'user.color', b'red', os.XATTR_CREATE)
+                fails(errno.ENODATA, os.setxattr, 'xa/f', 'user.none', b'x', os.XATTR_REPLACE)
+                os.setxattr('xa/f', 'user.color', b'red', os.XATTR_REPLACE)
+                assert os.getxattr('xa/f', 'user.color') == b'red'
+                fails(errno.ENODATA, os.getxattr, 'xa/f', 'user.none')
+                fails(errno.ENODATA, os.removexattr, 'xa/f', 'user.none')
+                fails(errno.EOPNOTSUPP, os.setxattr, 'xa/f', 'trusted.x', b'1')
+                big = os.urandom(65536)
+                os.setxattr('xa/f', 'user.big', big); assert os.getxattr('xa/f', 'user.big') == big
+                fails(errno.E2BIG, os.setxattr, 'xa/f', 'user.huge', b'x' * 65537)
+                fails(errno.ERANGE, os.setxattr, 'xa/f', 'user.' + 'n' * 251, b'x')
+                libc = ctypes.CDLL(None, use_errno=True)
+                buf = ctypes.create_string_buffer(2)
+                assert libc.getxattr(b'xa/f', b'user.color', buf, 2) == -1 and ctypes.get_errno() == errno.ERANGE
+                assert libc.getxattr(b'xa/f', b'user.color', None, 0) == 3
+                os.removexattr('xa/f', 'user.big')
+                assert sorted(os.listxattr('xa/f')) == ['user.color', 'user.empty']
+                """);
+        out("cp -a xa/f xa/copy && rsync -aX xa/f xa/synced");
+        for (String f : new String[] {"xa/copy", "xa/synced"}) {
+            assertThat(out("getfattr -n user.color --only-values " + f)).as(f).isEqualTo("red");
+        }
+        assertThat(cluster.bash("getfattr -n user.color --only-values " + second + "/xa/f").ok().out()).isEqualTo("red");
+    }
+
+    @Test
+    void namesAndSizesPastTheLimits_failCleanly_andHugeSparseOffsetsWork() {
+        assertThat(cluster.sh("touch " + "n".repeat(256)).err()).contains("File name too long");
+        out("truncate -s 1000000000000000 sparse && printf Z | dd of=sparse bs=1 seek=999999999999999 conv=notrunc status=none");
+        assertThat(out("stat -c %s sparse; tail -c 2 sparse | od -An -c")).isEqualTo("1000000000000000\n  \\0   Z\n");
+        out("printf Q | dd of=past2g bs=1 seek=2147483649 status=none");
+        assertThat(out("stat -c %s past2g; tail -c 1 past2g")).isEqualTo("2147483650\nQ");
+        MountedCluster.Result tooBig = cluster.sh("truncate -s 9007199254740993 sparse");
+        assertThat(tooBig.exit()).isNotZero();
+        assertThat(tooBig.err()).contains("File too large");
+        assertThat(out("stat -c %s sparse")).isEqualTo("1000000000000000\n");
+    }
+}
