@@ -1,7 +1,7 @@
 # Shared by the QuorumFS scripts: locations, Java and build checks, pid files, readiness waits.
 # shellcheck shell=bash
 QFS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-QFS_VAR=${QFS_VAR:-$QFS_ROOT/var}
+QFS_VAR=$(realpath -m "${QFS_VAR:-$QFS_ROOT/var}")
 QFS_VERSION=0.1.0-SNAPSHOT
 # UTF-8 names whatever LANG says; no Java deserialization of anything from the wire.
 QFS_JAVA_OPTS=(-Xss1m -Dfile.encoding=UTF-8 -Dsun.jnu.encoding=UTF-8 '-Djdk.serialFilter=!*' ${QFS_JAVA_OPTS_EXTRA:-})
@@ -107,9 +107,11 @@ start_server() {
   fi
   local offset
   offset=$(stat -c %s "$log" 2>/dev/null || echo 0)
+  # Started from / : a server whose working directory is on a QuorumFS mount (a user restarting
+  # the meta-server from inside it) would block at start on the mount, which waits for the server.
   # shellcheck disable=SC2046
-  setsid java $(server_java_opts "$role") "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$QFS_VAR/$role-$port" "$@" \
-    >>"$log" 2>&1 </dev/null &
+  (cd / && exec setsid java $(server_java_opts "$role") "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" \
+    --data-dir "$QFS_VAR/$role-$port" "$@" >>"$log" 2>&1 </dev/null) &
   local pid=$!
   echo "$pid" >"$(pid_file "$port")"
   await_ready "$pid" "$log" "$role $port" "$offset" || { kill -9 "$pid" 2>/dev/null; rm -f "$(pid_file "$port")"; return 1; }

@@ -85,7 +85,7 @@ public final class MountMain implements Callable<Integer> {
     public Integer call() {
         MediatorConfig config;
         try {
-            config = MediatorConfig.of(endpoint(meta), endpoints(data), qr, qw)
+            config = MediatorConfig.of(MediatorConfig.endpoint(meta), MediatorConfig.endpoints(data), qr, qw)
                     .withSeedModes(warnOnWriteQuorumLoss, readAll);
             if (writeCacheMb < 1 || writeCacheMb > 1 << 20) {
                 throw new IllegalArgumentException("--write-cache-mb must be 1..1048576, got " + writeCacheMb);
@@ -168,22 +168,6 @@ public final class MountMain implements Callable<Integer> {
                 throw new IOException("mountpoint " + p + " is not empty");
             }
         }
-    }
-
-    static HostAndPort endpoint(String s) {
-        HostAndPort h = HostAndPort.fromString(s.contains(":") ? s : "127.0.0.1:" + s.trim());
-        if (!h.hasPort() || h.getPort() < 1 || h.getPort() > 65535) {
-            throw new IllegalArgumentException("bad server address '" + s + "': give PORT or HOST:PORT");
-        }
-        return h;
-    }
-
-    private static List<HostAndPort> endpoints(List<String> list) {
-        List<HostAndPort> out = new ArrayList<>();
-        for (String s : list) {
-            out.add(endpoint(s));
-        }
-        return out;
     }
 
     private static int fail(int code, String message) {

@@ -162,6 +162,26 @@ class SeedFaultsIT {
     }
 
     @Test
+    void hungDataServer_sigstopped_readsAndWritesAskAroundIt_insteadOfWaitingOutTheReplyTimeout() throws Exception {
+        cluster = MountedCluster.start(dir, 3, "");
+        out("for i in $(seq 1 12); do head -c $((i * 90000)) /dev/urandom > h$i; done && sha256sum h* > ../sums");
+        long pid = Long.parseLong(Files.readString(cluster.var.resolve("run/" + port(0) + ".pid")).trim());
+        out("kill -STOP " + pid);
+        try {
+            // Each command's time in ms: a read that waited for the hung server would take the 5 s
+            // reply timeout; asked around after the hedge delay it takes a fraction of a second.
+            String times = out("for i in $(seq 1 12); do s=$(date +%s%N); cat h$i > /dev/null; echo x > w$i;"
+                    + " echo $(( ($(date +%s%N) - s) / 1000000 )); done");
+            long worst = times.lines().mapToLong(Long::parseLong).max().orElseThrow();
+            assertThat(worst).as("slowest read+write with a hung server, ms (all: " + times.replace('\n', ' ') + ")")
+                    .isLessThan(2500);
+            assertThat(out("sha256sum -c ../sums --quiet && echo same")).isEqualTo("same\n");
+        } finally {
+            out("kill -CONT " + pid);
+        }
+    }
+
+    @Test
     void writeQuorumUnreachable_echoFailsWithIoError_andTheOldContentSurvives() throws Exception {
         cluster = MountedCluster.start(dir, 4, "");
         out("echo 'This is file1' > file1");

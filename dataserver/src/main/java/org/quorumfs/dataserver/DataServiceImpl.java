@@ -98,8 +98,16 @@ final class DataServiceImpl implements DataService {
         }
         long ino = after.isEmpty() ? 0 : Wire.positiveLong(Wire.member(after, "ino"), "ino");
         int index = after.isEmpty() ? -1 : Wire.nonNegativeInt(Wire.member(after, "index"), "index");
-        long version = after.isEmpty() ? 0 : Wire.positiveLong(Wire.member(after, "version"), "version");
+        long version = after.isEmpty() ? 0 : Wire.nonNegativeLong(Wire.member(after, "version"), "version");
         return store.list(ino, index, version, limit).stream().map(ReplicaInfo::toWire).toArray();
+    }
+
+    @Override
+    public Map<String, Object> usage() {
+        long[] u = store.usage();
+        long[] c = store.capacity();
+        return Map.of("replicas", Wire.ofLong(u[0]), "usedBytes", Wire.ofLong(u[1]),
+                "totalBytes", Wire.ofLong(c[0]), "freeBytes", Wire.ofLong(c[1]));
     }
 
     @Override

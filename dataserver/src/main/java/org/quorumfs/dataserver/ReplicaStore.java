@@ -171,13 +171,13 @@ final class ReplicaStore {
                             || (r.index() == afterIndex && r.version() <= afterVersion)))) {
                         continue;
                     }
-                    long size;
+                    java.nio.file.attribute.BasicFileAttributes a;
                     try {
-                        size = Files.size(dir.resolve(name));
+                        a = Files.readAttributes(dir.resolve(name), java.nio.file.attribute.BasicFileAttributes.class);
                     } catch (NoSuchFileException deletedMeanwhile) {
                         continue;
                     }
-                    out.add(new ReplicaInfo(r.ino(), r.index(), r.version(), size));
+                    out.add(new ReplicaInfo(r.ino(), r.index(), r.version(), a.size(), a.lastModifiedTime().toMillis()));
                     if (out.size() >= limit) {
                         return out;
                     }
@@ -187,6 +187,33 @@ final class ReplicaStore {
             throw failure("list", e);
         }
         return out;
+    }
+
+    /** {replicas held, bytes they take}: walks the whole store (for status, not for every call). */
+    long[] usage() {
+        long count = 0;
+        long bytes = 0;
+        try {
+            for (long bucket : buckets()) {
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(root.resolve(bucketName(bucket)))) {
+                    for (Path f : files) {
+                        if (parse(f.getFileName().toString()) != null) {
+                            try {
+                                bytes += Files.size(f);
+                                count++;
+                            } catch (NoSuchFileException deletedMeanwhile) {
+                                // gone: not counted
+                            }
+                        }
+                    }
+                } catch (NoSuchFileException e) {
+                    // bucket removed meanwhile
+                }
+            }
+        } catch (IOException e) {
+            throw failure("usage", e);
+        }
+        return new long[] {count, bytes};
     }
 
     long[] capacity() {
@@ -222,7 +249,7 @@ final class ReplicaStore {
         }
         try {
             return new ReplicaInfo(Long.parseUnsignedLong(name.substring(0, 16), 16),
-                    Integer.parseInt(name.substring(17, 27)), Long.parseUnsignedLong(name.substring(28), 16), 0);
+                    Integer.parseInt(name.substring(17, 27)), Long.parseUnsignedLong(name.substring(28), 16), 0, 0);
         } catch (RuntimeException e) {
             return null;
         }

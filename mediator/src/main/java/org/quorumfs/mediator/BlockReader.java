@@ -17,13 +17,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Quorum reads of one block. Asks Qr servers (all N in read-all mode): one for the bytes, the
  * others only to vouch for their replica's length and MD5, so a quorum read moves one copy of the
- * data. Widens to the rest when any of them is bad or does not answer, returns bytes only if their
- * version and MD5 match the committed ones, and rewrites every bad replica it saw — and every
- * replica recorded as having missed the write — from the good bytes before returning.
+ * data. Widens to the rest when any of them is bad, does not answer, or is slow: a server that has
+ * not answered within its hedge delay (a few times its typical answer time) is not waited for
+ * before the others are asked, so one hung server costs a read a fraction of a second, not the
+ * reply timeout; servers that are down or were hung at their last call are asked last. Returns
+ * bytes only if their version and MD5 match the committed ones, and rewrites every bad replica it
+ * saw — and every replica recorded as having missed the write — from the good bytes before
+ * returning.
  */
 final class BlockReader {
     private static final Logger log = LoggerFactory.getLogger(BlockReader.class);
@@ -52,14 +58,19 @@ final class BlockReader {
         for (DataServerHandle s : replicas.rotated(ino + block.index())) {
             (status.missed().contains(s.id()) ? missed : candidates).add(s);
         }
-        // Servers believed down go last, so that one dead server does not make every read widen.
-        candidates.sort(Comparator.comparing(DataServerHandle::believedDown));
+        // Servers down or hung go last, so that one dead server does not make every read widen.
+        candidates.sort(Comparator.comparing(DataServerHandle::avoid));
         int first = config.readAll() ? candidates.size() : Math.min(config.qr(), candidates.size());
-        Map<DataServerHandle, Answer> answers = ask(ino, block, candidates.subList(0, first), true);
+        List<DataServerHandle> rest = new ArrayList<>(candidates.subList(first, candidates.size()));
+        rest.addAll(missed);
+        Map<DataServerHandle, Future<Map<String, Object>>> slow = new LinkedHashMap<>();
+        Map<DataServerHandle, Answer> answers = ask(ino, block, candidates.subList(0, first), true,
+                rest.isEmpty() ? null : slow);
         if (answers.values().stream().anyMatch(a -> a.state() != State.GOOD) || answered(answers) < config.qr()) {
-            List<DataServerHandle> rest = new ArrayList<>(candidates.subList(first, candidates.size()));
-            rest.addAll(missed);
-            answers.putAll(ask(ino, block, rest, good(answers) == null));
+            answers.putAll(ask(ino, block, rest, good(answers) == null, null));
+        }
+        if (answered(answers) < config.qr() || good(answers) == null) {
+            slow.forEach((s, f) -> answers.put(s, judge(block, f))); // nobody else left: wait for them after all
         }
         if (good(answers) == null) {
             fetchFromAVouchingServer(ino, block, answers);
@@ -82,10 +93,12 @@ final class BlockReader {
 
     /**
      * Asks {@code servers} about the block in parallel: the first for the bytes when
-     * {@code needData}, every other one only for a check of its replica.
+     * {@code needData}, every other one only for a check of its replica. With {@code slow} given,
+     * a server that has not answered within its hedge delay is left out of the answers and its
+     * pending reply put in {@code slow}; without, every answer is waited for (up to the timeout).
      */
     private Map<DataServerHandle, Answer> ask(long ino, BlockRecord block, List<DataServerHandle> servers,
-                                              boolean needData) {
+                                              boolean needData, Map<DataServerHandle, Future<Map<String, Object>>> slow) {
         Map<DataServerHandle, Future<Map<String, Object>>> pending = new LinkedHashMap<>();
         String id = Wire.ofLong(ino);
         String version = Wire.ofLong(block.version());
@@ -97,8 +110,31 @@ final class BlockReader {
             fetch = false;
         }
         Map<DataServerHandle, Answer> answers = new LinkedHashMap<>();
-        pending.forEach((s, f) -> answers.put(s, judge(block, f)));
+        long started = System.nanoTime();
+        pending.forEach((s, f) -> {
+            if (slow != null && !answeredWithin(f, started + s.hedgeAfterNanos())) {
+                log.debug("{} slow for inode {} block {}: asking the others", s, ino, block.index());
+                slow.put(s, f);
+            } else {
+                answers.put(s, judge(block, f));
+            }
+        });
         return answers;
+    }
+
+    /** Whether {@code f} completes by {@code deadlineNanos}. */
+    private static boolean answeredWithin(Future<?> f, long deadlineNanos) {
+        try {
+            f.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return true; // answered with a failure: judged by the caller
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
     }
 
     /** When only a check vouched for a good replica, its bytes are fetched from that server. */
@@ -159,7 +195,7 @@ final class BlockReader {
         for (DataServerHandle s : missed) {
             Answer a = answers.get(s);
             if (a != null && a.state() == State.GOOD) {
-                meta.clearMissed(Wire.ofLong(ino), block.index(), s.id());
+                meta.clearMissed(Wire.ofLong(ino), block.index(), s.id(), Wire.ofLong(block.version()));
             } else if (a == null && !s.believedDown()) {
                 targets.add(s);
             }
@@ -180,7 +216,7 @@ final class BlockReader {
                 log.info("repaired replica on data server {}: inode {} block {} version {}", s, ino, block.index(),
                         block.version());
                 if (missed.contains(s)) {
-                    meta.clearMissed(Wire.ofLong(ino), block.index(), s.id());
+                    meta.clearMissed(Wire.ofLong(ino), block.index(), s.id(), Wire.ofLong(block.version()));
                 }
             } catch (ExecutionException e) {
                 log.info("could not repair replica on data server {}: inode {} block {}: {}", s, ino, block.index(),

@@ -57,7 +57,8 @@ final class BlockWriter {
                 return s;
             });
         }
-        List<DataServerHandle> stored = awaitStores(puts, replicas.size());
+        List<FsException> failures = new ArrayList<>();
+        List<DataServerHandle> stored = awaitStores(puts, replicas.size(), failures);
         List<String> missed = new ArrayList<>();
         for (DataServerHandle s : replicas.servers()) {
             if (!stored.contains(s)) {
@@ -70,7 +71,10 @@ final class BlockWriter {
             if (!config.warnOnWriteQuorumLoss() || stored.isEmpty()) {
                 stats.quorumFailures.incrementAndGet();
                 discard(ino, block, stored);
-                throw new FsException(ErrorCode.IO, what);
+                // Full disks kept the quorum from storing it: the application gets ENOSPC, not EIO.
+                boolean full = failures.stream().anyMatch(f -> f.code() == ErrorCode.NO_SPACE);
+                throw new FsException(full ? ErrorCode.NO_SPACE : ErrorCode.IO, what
+                        + (full ? " (data server disk full)" : ""));
             }
             log.warn("{}: committing anyway (warn-on-write-quorum-loss)", what);
         }
@@ -110,7 +114,8 @@ final class BlockWriter {
     }
 
     /** Collects puts as they finish; once Qw succeeded, waits at most the grace period for the rest. */
-    private List<DataServerHandle> awaitStores(CompletionService<DataServerHandle> puts, int count) {
+    private List<DataServerHandle> awaitStores(CompletionService<DataServerHandle> puts, int count,
+                                               List<FsException> failures) {
         List<DataServerHandle> stored = new ArrayList<>();
         long graceEnd = 0;
         for (int done = 0; done < count; done++) {
@@ -131,6 +136,9 @@ final class BlockWriter {
                 stored.add(f.get());
             } catch (ExecutionException ex) {
                 log.debug("put failed: {}", ex.getCause().getMessage());
+                if (ex.getCause() instanceof FsException fs) {
+                    failures.add(fs);
+                }
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
                 throw new FsException(ErrorCode.IO, "interrupted");

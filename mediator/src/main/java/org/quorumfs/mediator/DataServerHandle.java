@@ -38,6 +38,13 @@ final class DataServerHandle {
     private final Duration backoff;
     private volatile long downUntilNanos;
     private volatile long lastAnswerNanos = System.nanoTime() - Long.MAX_VALUE / 2;
+    /**
+     * Whether the last call timed out (the server is hung: TCP open, nothing answers). A suspect is
+     * asked last by reads until any call gets an answer from it again.
+     */
+    private volatile boolean suspect;
+    /** Smoothed time a call takes to be answered: what a read waits before it asks another server. */
+    private volatile long typicalNanos = 20_000_000L;
     /** Calls under way; past {@link #MAX_OUTSTANDING} a call fails at once instead of queueing. */
     private final Semaphore outstanding = new Semaphore(MAX_OUTSTANDING);
 
@@ -57,6 +64,19 @@ final class DataServerHandle {
 
     boolean believedDown() {
         return System.nanoTime() - downUntilNanos < 0;
+    }
+
+    /** Whether reads should ask this server last: down, or hung at its last call. */
+    boolean avoid() {
+        return suspect || believedDown();
+    }
+
+    /**
+     * How long a read waits for this server before it asks another one too (a hedged request):
+     * four times its typical answer time, within [200 ms, 1 s] (a whole block under load may take 100 ms).
+     */
+    long hedgeAfterNanos() {
+        return Math.max(200_000_000L, Math.min(1_000_000_000L, 4 * typicalNanos));
     }
 
     /** Whether this server answered a call within the last {@code nanos}. */
@@ -100,15 +120,22 @@ final class DataServerHandle {
         try {
             RetryBudget retries = new RetryBudget(attempts, pause);
             while (true) {
+                long started = System.nanoTime();
                 try {
                     T result = op.get();
                     downUntilNanos = System.nanoTime();
                     lastAnswerNanos = downUntilNanos;
+                    suspect = false;
+                    typicalNanos += (lastAnswerNanos - started - typicalNanos) / 8;
                     return result;
                 } catch (FsException e) {
                     if (e.code() != ErrorCode.UNAVAILABLE) {
                         lastAnswerNanos = System.nanoTime();
+                        suspect = false;
                         throw e;
+                    }
+                    if (RetryBudget.timedOut(e)) {
+                        suspect = true;
                     }
                     if (!retries.tryAgain(e)) {
                         log.debug("{} unreachable, skipping it for {}", id(), backoff);

@@ -70,9 +70,11 @@ public final class Mediator implements AutoCloseable {
 
     /** Connects to the cluster; fails with {@code UNAVAILABLE} if the meta-server does not answer. */
     public static Mediator connect(MediatorConfig config) {
-        MetaService meta = MetaRetry.wrap(new RpcClient(config.meta(), config.timeouts()).proxy(MetaService.class),
-                config.attempts(), config.retryPause());
-        int blockSize = Wire.toInt(Wire.member(meta.info(), "blockSize"), "blockSize");
+        MetaService direct = new RpcClient(config.meta(), config.timeouts()).proxy(MetaService.class);
+        // Connecting fails fast (the mount says the cluster is unreachable); later calls wait out a restart.
+        int blockSize = Wire.toInt(Wire.member(MetaRetry.wrap(direct, config.retryPause(), config.retryPause()).info(),
+                "blockSize"), "blockSize");
+        MetaService meta = MetaRetry.wrap(direct, config.metaWait(), config.retryPause());
         if (blockSize < 1 || blockSize > Limits.MAX_BLOCK_SIZE) {
             throw new FsException(ErrorCode.IO, "meta-server reports an impossible block size " + blockSize);
         }

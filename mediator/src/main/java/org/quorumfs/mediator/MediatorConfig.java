@@ -24,10 +24,12 @@ import java.util.List;
  *                      one) servers is committed with a warning instead of failing with EIO
  * @param readAll       the seed's behaviour: read every block from all N servers and verify all,
  *                      instead of Qr servers widened only on failure
+ * @param metaWait      how long a call waits and retries while the meta-server refuses connections
+ *                      (restarting), before it fails
  */
 public record MediatorConfig(HostAndPort meta, List<HostAndPort> data, int qr, int qw, int attempts,
                              Duration retryPause, RpcTimeouts timeouts, Duration downBackoff, Duration writeGrace,
-                             boolean warnOnWriteQuorumLoss, boolean readAll) {
+                             boolean warnOnWriteQuorumLoss, boolean readAll, Duration metaWait) {
 
     public MediatorConfig {
         data = List.copyOf(data);
@@ -51,16 +53,35 @@ public record MediatorConfig(HostAndPort meta, List<HostAndPort> data, int qr, i
     /** Defaults for everything but the cluster and the quorums. */
     public static MediatorConfig of(HostAndPort meta, List<HostAndPort> data, int qr, int qw) {
         return new MediatorConfig(meta, data, qr, qw, 3, Duration.ofMillis(100), RpcTimeouts.DEFAULT,
-                Duration.ofSeconds(2), Duration.ofMillis(200), false, false);
+                Duration.ofSeconds(2), Duration.ofMillis(200), false, false, Duration.ofSeconds(30));
+    }
+
+    /** A server address as the command lines take it: PORT (on 127.0.0.1) or HOST:PORT. */
+    public static HostAndPort endpoint(String s) {
+        HostAndPort h = HostAndPort.fromString(s.contains(":") ? s : "127.0.0.1:" + s.trim());
+        if (!h.hasPort() || h.getPort() < 1 || h.getPort() > 65535) {
+            throw new IllegalArgumentException("bad server address '" + s + "': give PORT or HOST:PORT");
+        }
+        return h;
+    }
+
+    /** {@link #endpoint} of each. */
+    public static List<HostAndPort> endpoints(List<String> list) {
+        return list.stream().map(MediatorConfig::endpoint).toList();
     }
 
     public MediatorConfig withTimeouts(RpcTimeouts t) {
         return new MediatorConfig(meta, data, qr, qw, attempts, retryPause, t, downBackoff, writeGrace,
-                warnOnWriteQuorumLoss, readAll);
+                warnOnWriteQuorumLoss, readAll, metaWait);
     }
 
     public MediatorConfig withSeedModes(boolean warnOnQuorumLoss, boolean readEverywhere) {
         return new MediatorConfig(meta, data, qr, qw, attempts, retryPause, timeouts, downBackoff, writeGrace,
-                warnOnQuorumLoss, readEverywhere);
+                warnOnQuorumLoss, readEverywhere, metaWait);
+    }
+
+    public MediatorConfig withMetaWait(Duration wait) {
+        return new MediatorConfig(meta, data, qr, qw, attempts, retryPause, timeouts, downBackoff, writeGrace,
+                warnOnWriteQuorumLoss, readAll, wait);
     }
 }

@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Quorum reads of part of a block that move and verify only the {@link Limits#PIECE_SIZE} pieces
@@ -53,10 +55,10 @@ final class PieceReader {
         String expected = block.pieceMd5s(first, count);
 
         List<DataServerHandle> servers = replicas.rotated(ino + block.index() + first);
-        servers.sort(Comparator.comparing(DataServerHandle::believedDown));
+        servers.sort(Comparator.comparing(DataServerHandle::avoid));
         servers = servers.subList(0, config.qr());
-        if (servers.stream().anyMatch(DataServerHandle::believedDown)) {
-            return Optional.empty();
+        if (servers.stream().anyMatch(DataServerHandle::avoid)) {
+            return Optional.empty(); // the whole-block read asks around a down or hung server
         }
         String id = Wire.ofLong(ino);
         String version = Wire.ofLong(block.version());
@@ -68,8 +70,10 @@ final class PieceReader {
         }
         byte[] data = null;
         boolean allGood = true;
+        // Not answered within a hedge delay: the whole-block read asks the other servers.
+        long deadline = System.nanoTime() + servers.stream().mapToLong(DataServerHandle::hedgeAfterNanos).max().orElse(0);
         try {
-            Map<String, Object> r = bytes.get();
+            Map<String, Object> r = bytes.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             if (Wire.toBoolean(Wire.member(r, "found"), "found")) {
                 byte[] d = Wire.toBytes(Wire.member(r, "data"), "data");
                 if (d.length == to - from && Md5.pieces(d).equals(expected)) {
@@ -77,11 +81,11 @@ final class PieceReader {
                 }
             }
             for (Future<Map<String, Object>> f : vouches) {
-                Map<String, Object> v = f.get();
+                Map<String, Object> v = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 allGood &= Wire.toBoolean(Wire.member(v, "found"), "found")
                         && expected.equals(Wire.toStr(Wire.member(v, "pieces"), "pieces"));
             }
-        } catch (ExecutionException | FsException e) {
+        } catch (ExecutionException | TimeoutException | FsException e) {
             return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

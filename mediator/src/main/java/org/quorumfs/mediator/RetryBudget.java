@@ -29,6 +29,9 @@ final class RetryBudget {
 
     private final int refusedAttempts;
     private final Duration pause;
+    /** When set, refusals are retried until then instead of {@link #refusedAttempts} times. */
+    private final long refusedUntilNanos;
+    private final boolean untilDeadline;
     private int refusals;
     private int staleConnections;
 
@@ -36,6 +39,28 @@ final class RetryBudget {
     RetryBudget(int refusedAttempts, Duration pause) {
         this.refusedAttempts = refusedAttempts;
         this.pause = pause;
+        this.refusedUntilNanos = 0;
+        this.untilDeadline = false;
+    }
+
+    private RetryBudget(Duration pause, Duration maxWait) {
+        this.refusedAttempts = Integer.MAX_VALUE;
+        this.pause = pause;
+        this.refusedUntilNanos = System.nanoTime() + maxWait.toNanos();
+        this.untilDeadline = true;
+    }
+
+    /**
+     * A budget for a server that restarts (the meta-server): while it refuses connections, tries
+     * again every {@code pause} for up to {@code maxWait}.
+     */
+    static RetryBudget waitingUpTo(Duration maxWait, Duration pause) {
+        return new RetryBudget(pause, maxWait);
+    }
+
+    /** How many times the call found the connection refused so far. */
+    int refusals() {
+        return refusals;
     }
 
     /**
@@ -49,7 +74,8 @@ final class RetryBudget {
         if (!causedBy(e, ConnectException.class)) {
             return ++staleConnections <= STALE_CONNECTION_RETRIES;
         }
-        if (++refusals >= refusedAttempts) {
+        ++refusals;
+        if (untilDeadline ? System.nanoTime() - refusedUntilNanos > 0 : refusals >= refusedAttempts) {
             return false;
         }
         try {
@@ -59,6 +85,11 @@ final class RetryBudget {
             throw new FsException(ErrorCode.IO, "interrupted");
         }
         return true;
+    }
+
+    /** Whether the call failed because the server did not answer in time (hung, not down). */
+    static boolean timedOut(FsException e) {
+        return e.code() == ErrorCode.UNAVAILABLE && causedBy(e, SocketTimeoutException.class);
     }
 
     private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {

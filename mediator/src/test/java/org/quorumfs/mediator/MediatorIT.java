@@ -161,7 +161,7 @@ class MediatorIT {
             data.add(0, HostAndPort.fromParts("127.0.0.1", silent.getLocalPort()));
             MediatorConfig c = cluster.config(2, 2);
             Mediator m = cluster.mediator(new MediatorConfig(c.meta(), data, 2, 2, c.attempts(), c.retryPause(),
-                    c.timeouts(), c.downBackoff(), c.writeGrace(), false, false));
+                    c.timeouts(), c.downBackoff(), c.writeGrace(), false, false, c.metaWait()));
             long ino = m.create(MetaService.ROOT, "h", 0644, 0, 0).ino();
             long start = System.nanoTime();
             m.write(ino, 0, "through the others".getBytes());

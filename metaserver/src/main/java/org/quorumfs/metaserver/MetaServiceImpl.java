@@ -22,6 +22,7 @@ final class MetaServiceImpl implements MetaService {
 
     private final MetaStore store;
     private final Sessions sessions;
+    private final Leases leases = new Leases();
 
     MetaServiceImpl(MetaStore store, Sessions sessions) {
         this.store = store;
@@ -127,7 +128,8 @@ final class MetaServiceImpl implements MetaService {
     @Override
     public Map<String, Object> statfs() {
         long[] counts = store.statfs();
-        return Map.of("files", (int) Math.min(Integer.MAX_VALUE, counts[0]), "bytes", Wire.ofLong(counts[1]));
+        return Map.of("files", (int) Math.min(Integer.MAX_VALUE, counts[0]), "bytes", Wire.ofLong(counts[1]),
+                "blocks", Wire.ofLong(counts[2]), "missed", Wire.ofLong(counts[3]), "garbage", Wire.ofLong(counts[4]));
     }
 
     @Override
@@ -170,8 +172,50 @@ final class MetaServiceImpl implements MetaService {
     }
 
     @Override
-    public boolean clearMissed(String ino, int index, String server) {
-        return store.clearMissed(ino(ino, "ino"), Wire.nonNegativeInt(index, "index"), Wire.server(server));
+    public boolean clearMissed(String ino, int index, String server, String version) {
+        return store.clearMissed(ino(ino, "ino"), Wire.nonNegativeInt(index, "index"), Wire.server(server),
+                Wire.positiveLong(version, "version"));
+    }
+
+    @Override
+    public Object[] blocksAfter(String afterIno, int afterIndex, int limit) {
+        if (limit < 1 || limit > Limits.MAX_PAGE) {
+            throw FsException.invalid("limit must be 1.." + Limits.MAX_PAGE);
+        }
+        if (afterIndex < -1) {
+            throw FsException.invalid("afterIndex must be -1 or more");
+        }
+        return store.blocksAfter(Wire.nonNegativeLong(afterIno, "afterIno"), afterIndex, limit).stream()
+                .map(b -> Map.of("ino", Wire.ofLong(b.ino()), "block", b.status().toWire())).toArray();
+    }
+
+    @Override
+    public boolean lease(String name, String holder, int ttlMillis) {
+        if (ttlMillis < 100 || ttlMillis > 600_000) {
+            throw FsException.invalid("ttlMillis must be 100..600000");
+        }
+        return leases.hold(token(name, "lease name"), token(holder, "holder"), ttlMillis);
+    }
+
+    @Override
+    public String state(String key) {
+        return store.state(token(key, "key"));
+    }
+
+    @Override
+    public boolean setState(String key, String value) {
+        if (value.length() > 4096) {
+            throw FsException.invalid("a state value is at most 4096 characters");
+        }
+        store.setState(token(key, "key"), value);
+        return true;
+    }
+
+    private static String token(String value, String field) {
+        if (value == null || !value.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw FsException.invalid(field + " must be 1-64 letters, digits, dots, dashes or underscores");
+        }
+        return value;
     }
 
     @Override

@@ -54,6 +54,7 @@ final class MetaStore implements AutoCloseable {
               PRIMARY KEY(session, ino)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS holds_by_ino ON holds(ino);
             CREATE TABLE IF NOT EXISTS garbage(ino INTEGER PRIMARY KEY);
+            CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS xattrs(ino INTEGER NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL,
               PRIMARY KEY(ino, name)) WITHOUT ROWID;
             """;
@@ -274,15 +275,53 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    /** {files, bytes}. */
+    /** {files, bytes, blocks, missed, garbage}. */
     synchronized long[] statfs() {
         return tx(() -> {
             try (Statement s = db.createStatement();
-                 ResultSet r = s.executeQuery("SELECT COUNT(*), COALESCE(SUM(size),0) FROM inodes")) {
+                 ResultSet r = s.executeQuery("SELECT (SELECT COUNT(*) FROM inodes), (SELECT COALESCE(SUM(size),0) FROM inodes),"
+                         + " (SELECT COUNT(*) FROM blocks), (SELECT COUNT(*) FROM missed), (SELECT COUNT(*) FROM garbage)")) {
                 r.next();
-                return new long[] {r.getLong(1), r.getLong(2)};
+                return new long[] {r.getLong(1), r.getLong(2), r.getLong(3), r.getLong(4), r.getLong(5)};
             }
         });
+    }
+
+    /** A committed block and its file. */
+    record FileBlock(long ino, BlockStatus status) {
+    }
+
+    /** Committed blocks after (afterIno, afterIndex) in that order, at most {@code limit}. */
+    synchronized List<FileBlock> blocksAfter(long afterIno, int afterIndex, int limit) {
+        return tx(() -> {
+            List<FileBlock> out = new ArrayList<>();
+            try (PreparedStatement s = db.prepareStatement(
+                    "SELECT b.ino, b.idx, b.version, b.length, b.md5, b.pieces,"
+                            + " (SELECT group_concat(m.server, ' ') FROM missed m WHERE m.ino = b.ino AND m.idx = b.idx)"
+                            + " FROM blocks b WHERE b.ino > ? OR (b.ino = ? AND b.idx > ?) ORDER BY b.ino, b.idx LIMIT ?")) {
+                bind(s, afterIno, afterIno, afterIndex, limit);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        String missed = r.getString(7);
+                        out.add(new FileBlock(r.getLong(1), new BlockStatus(new BlockRecord(r.getInt(2), r.getLong(3),
+                                r.getInt(4), r.getString(5), r.getString(6)),
+                                missed == null ? List.of() : List.of(missed.split(" ")))));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    synchronized String state(String key) {
+        return tx(() -> {
+            String v = queryString("SELECT value FROM state WHERE key=?", key);
+            return v == null ? "" : v;
+        });
+    }
+
+    synchronized void setState(String key, String value) {
+        tx(() -> update("INSERT OR REPLACE INTO state VALUES(?,?)", key, value));
     }
 
     synchronized List<BlockStatus> blocks(long ino, int from, int count) {
@@ -373,8 +412,9 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    synchronized boolean clearMissed(long ino, int index, String server) {
-        return tx(() -> update("DELETE FROM missed WHERE ino=? AND idx=? AND server=?", ino, index, server) > 0);
+    synchronized boolean clearMissed(long ino, int index, String server, long version) {
+        return tx(() -> update("DELETE FROM missed WHERE ino=? AND idx=? AND server=?"
+                + " AND (SELECT version FROM blocks WHERE ino=? AND idx=?) = ?", ino, index, server, ino, index, version) > 0);
     }
 
     // ---- holds: inodes open in some session ----

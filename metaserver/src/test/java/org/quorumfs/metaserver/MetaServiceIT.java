@@ -263,6 +263,60 @@ class MetaServiceIT {
     }
 
     @Test
+    void clearMissed_onlyForTheVersionHealed_neverANewerOneTheServerAlsoMissed() {
+        Attributes f = create(ROOT, "f");
+        long v = Wire.toLong(meta.allocateVersions(2), "v");
+        meta.commitBlock(id(f), new BlockCommit(new BlockRecord(0, v, 1, Md5.hex("a".getBytes())), 0,
+                List.of("127.0.0.1:9")).toWire());
+        // The same server misses the next version too; a late repair of the first must not clear that.
+        meta.commitBlock(id(f), new BlockCommit(new BlockRecord(0, v + 1, 1, Md5.hex("b".getBytes())), v,
+                List.of("127.0.0.1:9")).toWire());
+        assertThat(meta.clearMissed(id(f), 0, "127.0.0.1:9", Wire.ofLong(v))).isFalse();
+        assertThat(meta.missedReplicas(10)).hasSize(1);
+        assertThat(meta.clearMissed(id(f), 0, "127.0.0.1:9", Wire.ofLong(v + 1))).isTrue();
+        assertThat(meta.missedReplicas(10)).isEmpty();
+    }
+
+    @Test
+    void lease_isHeldByOneHolderAtATime_untilItLapses() throws Exception {
+        assertThat(meta.lease("healer", "a", 300)).isTrue();
+        assertThat(meta.lease("healer", "b", 300)).isFalse();
+        assertThat(meta.lease("healer", "a", 300)).as("renewed by its holder").isTrue();
+        Thread.sleep(400);
+        assertThat(meta.lease("healer", "b", 300)).as("taken over after it lapsed").isTrue();
+        assertThat(meta.lease("healer", "a", 300)).isFalse();
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.lease("healer", "a", 10));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.lease("bad name!", "a", 300));
+    }
+
+    @Test
+    void state_keepsValuesAcrossARestart() throws Exception {
+        assertThat(meta.state("scrub.cursor")).isEmpty();
+        meta.setState("scrub.cursor", "12/3");
+        restart(java.time.Duration.ofSeconds(60));
+        assertThat(meta.state("scrub.cursor")).isEqualTo("12/3");
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.setState("k", "x".repeat(4097)));
+    }
+
+    @Test
+    void blocksAfter_pagesEveryCommittedBlock_inInodeAndIndexOrder() {
+        Attributes f = create(ROOT, "f");
+        Attributes g = create(ROOT, "g");
+        long v = Wire.toLong(meta.allocateVersions(3), "v");
+        meta.commitBlock(id(g), commit(0, v, 0, "g0").toWire());
+        meta.commitBlock(id(f), commit(1, v + 1, 0, "f1").toWire());
+        meta.commitBlock(id(f), commit(0, v + 2, 0, "f0").toWire());
+        Object[] first = meta.blocksAfter("0", -1, 2);
+        assertThat(first).hasSize(2);
+        assertThat(Wire.toStruct(first[1], "b").get("ino")).isEqualTo(id(f));
+        assertThat(BlockStatus.fromWire(Wire.toStruct(first[1], "b").get("block")).block().index()).isEqualTo(1);
+        Object[] rest = meta.blocksAfter(id(f), 1, 10);
+        assertThat(rest).hasSize(1);
+        assertThat(Wire.toStruct(rest[0], "b").get("ino")).isEqualTo(id(g));
+        assertThat(Wire.toLong(meta.statfs().get("blocks"), "blocks")).isEqualTo(3);
+    }
+
+    @Test
     void truncate_dropsBlocksPastTheEnd_andDemandsTheStraddlingBlockCut() {
         Attributes f = create(ROOT, "f");
         long v = Wire.toLong(meta.allocateVersions(4), "v");

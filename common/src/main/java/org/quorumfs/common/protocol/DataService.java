@@ -62,6 +62,12 @@ public interface DataService {
      */
     Object[] list(Map<String, Object> after, int limit);
 
+    /**
+     * What this server holds, for status: {@code replicas}, {@code usedBytes}, {@code totalBytes},
+     * {@code freeBytes} (decimal strings). Walks the store: not for every call.
+     */
+    Map<String, Object> usage();
+
     /** Liveness and capacity: {@code totalBytes}, {@code freeBytes} (decimal strings). */
     Map<String, Object> ping();
 }

@@ -86,7 +86,11 @@ public interface MetaService {
      */
     Object[] readdir(String ino, String after, int limit);
 
-    /** Counts: {@code files} (int), {@code bytes} (decimal string, sum of file sizes). */
+    /**
+     * Counts: {@code files} (int), {@code bytes} (decimal string, sum of file sizes), and for the
+     * healer and status: {@code blocks} (committed blocks), {@code missed} (replicas recorded as
+     * having missed a write), {@code garbage} (freed inodes whose replicas remain), all decimal strings.
+     */
     Map<String, Object> statfs();
 
     /**
@@ -187,6 +191,32 @@ public interface MetaService {
     /** Replicas recorded as having missed a write: array of {ino, index, server} structs, at most {@code limit}. */
     Object[] missedReplicas(int limit);
 
-    /** Forgets that {@code server} missed block {@code index} of {@code ino} (it was healed). */
-    boolean clearMissed(String ino, int index, String server);
+    /**
+     * Forgets that {@code server} missed block {@code index} of {@code ino}, healed with version
+     * {@code version}: only while that is still the committed version (a heal of an older one must
+     * not erase the record of a newer write the server also missed). Returns whether it did.
+     */
+    boolean clearMissed(String ino, int index, String server, String version);
+
+    /**
+     * One page of every committed block, in (ino, index) order after ({@code afterIno},
+     * {@code afterIndex}) ("0", -1 for the first page), at most {@code limit}: an array of
+     * {@code {ino: string, block: BlockStatus struct}}. What a scrub walks.
+     */
+    Object[] blocksAfter(String afterIno, int afterIndex, int limit);
+
+    // ---- the healer's lease and state ----
+
+    /**
+     * Takes or renews lease {@code name} for {@code holder} for {@code ttlMillis} (100..600000):
+     * true if {@code holder} holds it now, false if another holder's lease is still running. Leases
+     * live in memory: after a restart the first to ask gets it.
+     */
+    boolean lease(String name, String holder, int ttlMillis);
+
+    /** A value the healer keeps across restarts (its scrub cursor, counters), or "" if none. */
+    String state(String key);
+
+    /** Sets a {@link #state} value (keys up to 64 bytes, values up to 4096). */
+    boolean setState(String key, String value);
 }

@@ -81,7 +81,7 @@ public final class MiniCluster implements AutoCloseable {
     public MediatorConfig config(int qr, int qw) {
         MediatorConfig c = MediatorConfig.of(metaEndpoint(), dataEndpoints(), qr, qw).withTimeouts(FAST);
         return new MediatorConfig(c.meta(), c.data(), qr, qw, c.attempts(), Duration.ofMillis(50), FAST,
-                Duration.ofMillis(300), c.writeGrace(), false, false);
+                Duration.ofMillis(300), c.writeGrace(), false, false, Duration.ofSeconds(3));
     }
 
     public Mediator mediator(int qr, int qw) {

@@ -1,0 +1,2 @@
+/** The cluster's upkeep commands: scripts/healer, scripts/scrub and scripts/status. */
+package org.quorumfs.mediator.cli;
