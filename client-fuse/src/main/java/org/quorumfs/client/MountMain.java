@@ -10,7 +10,9 @@ import org.quorumfs.mediator.MediatorConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
+import org.quorumfs.mediator.cli.ClusterOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -50,18 +52,8 @@ public final class MountMain implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
     Path mountPoint;
 
-    @Option(names = "--meta", paramLabel = "[HOST:]PORT", defaultValue = "51234", description = "The meta-server (default 51234).")
-    String meta;
-
-    @Option(names = "--data", paramLabel = "[HOST:]PORT,...", split = ",", defaultValue = "51235,51236,51237,51238",
-            description = "The data servers (default 51235,51236,51237,51238).")
-    List<String> data;
-
-    @Option(names = "--qr", defaultValue = "2", description = "Read quorum (default 2).")
-    int qr;
-
-    @Option(names = "--qw", defaultValue = "2", description = "Write quorum (default 2).")
-    int qw;
+    @Mixin
+    ClusterOptions cluster;
 
     @Option(names = "--read-all", description = "The seed's reads: fetch every block from all N servers and verify every replica.")
     boolean readAll;
@@ -85,8 +77,7 @@ public final class MountMain implements Callable<Integer> {
     public Integer call() {
         MediatorConfig config;
         try {
-            config = MediatorConfig.of(MediatorConfig.endpoint(meta), MediatorConfig.endpoints(data), qr, qw)
-                    .withSeedModes(warnOnWriteQuorumLoss, readAll);
+            config = cluster.config().withSeedModes(warnOnWriteQuorumLoss, readAll);
             if (writeCacheMb < 1 || writeCacheMb > 1 << 20) {
                 throw new IllegalArgumentException("--write-cache-mb must be 1..1048576, got " + writeCacheMb);
             }
@@ -124,7 +115,7 @@ public final class MountMain implements Callable<Integer> {
             return fail(EXIT_CLUSTER_UNREACHABLE, "cannot open a session at the meta-server: " + e.getMessage());
         }
         List<String> options = new ArrayList<>(FUSE_OPTIONS);
-        log.info("mounting {} (Qr {}, Qw {}, {} of {} data servers answering)", mountPoint, qr, qw, answering,
+        log.info("mounting {} (Qr {}, Qw {}, {} of {} data servers answering)", mountPoint, config.qr(), config.qw(), answering,
                 config.data().size());
         try {
             fs.mount(mountPoint, true, debug, options.toArray(String[]::new));

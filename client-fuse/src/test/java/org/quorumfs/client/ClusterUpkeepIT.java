@@ -9,11 +9,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.ThreadLocalRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -178,7 +175,7 @@ class ClusterUpkeepIT {
     @Test
     @Order(6)
     void upAndDown_aroundTheReadmeDemo_stopEveryServer_andUpWorksAgain(@TempDir Path own) throws Exception {
-        int base = freeBase();
+        int base = MountedCluster.freeBase();
         String env = "export QFS_VAR=" + own.resolve("var") + "; cd " + MountedCluster.ROOT + "; ";
         Path mnt = own.resolve("mnt");
         try {
@@ -194,24 +191,5 @@ class ClusterUpkeepIT {
         } finally {
             cluster.bash(env + "scripts/down " + mnt);
         }
-    }
-
-    /** Five consecutive free ports below the ephemeral range. */
-    private static int freeBase() throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int base = ThreadLocalRandom.current().nextInt(20_000, 30_000);
-            boolean free = true;
-            for (int p = base; p < base + 5 && free; p++) {
-                try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
-                    s.setReuseAddress(true);
-                } catch (IOException taken) {
-                    free = false;
-                }
-            }
-            if (free) {
-                return base;
-            }
-        }
-        throw new IOException("no five consecutive free ports found");
     }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -104,12 +105,14 @@ final class MountedCluster implements AutoCloseable {
     }
 
     Result bash(String command) {
+        return shell(command, Map.of("QFS_VAR", var.toString(), "MNT", mnt.toString(), "VAR", var.toString()));
+    }
+
+    /** Runs a shell command with {@code extraEnv} added, with a bound on its time. */
+    static Result shell(String command, Map<String, String> extraEnv) {
         try {
             ProcessBuilder pb = new ProcessBuilder("bash", "-c", command);
-            Map<String, String> env = pb.environment();
-            env.put("QFS_VAR", var.toString());
-            env.put("MNT", mnt.toString());
-            env.put("VAR", var.toString());
+            pb.environment().putAll(extraEnv);
             Path out = Files.createTempFile("sh", ".out");
             Path err = Files.createTempFile("sh", ".err");
             Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
@@ -207,6 +210,25 @@ final class MountedCluster implements AutoCloseable {
         } catch (IOException e) {
             // no logs (nothing started) or no target/: nothing to keep
         }
+    }
+
+    /** Five consecutive free ports below the ephemeral range. */
+    static int freeBase() throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int base = ThreadLocalRandom.current().nextInt(20_000, 30_000);
+            boolean free = true;
+            for (int p = base; p < base + 5 && free; p++) {
+                try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
+                    s.setReuseAddress(true);
+                } catch (IOException taken) {
+                    free = false;
+                }
+            }
+            if (free) {
+                return base;
+            }
+        }
+        throw new IOException("no five consecutive free ports found");
     }
 
     static int freePort() throws IOException {

@@ -5,8 +5,8 @@ import picocli.CommandLine.Option;
 
 import java.util.List;
 
-/** Where the cluster is: the options every upkeep command takes, with scripts/up's defaults. */
-final class ClusterOptions {
+/** Where the cluster is and its quorums: what the mount and every upkeep command take, with scripts/up's defaults. */
+public final class ClusterOptions {
     @Option(names = "--meta", paramLabel = "[HOST:]PORT", defaultValue = "51234", description = "The meta-server (default 51234).")
     String meta;
 
@@ -20,7 +20,7 @@ final class ClusterOptions {
     @Option(names = "--qw", defaultValue = "2", description = "Write quorum (default 2).")
     int qw;
 
-    MediatorConfig config() {
+    public MediatorConfig config() {
         return MediatorConfig.of(MediatorConfig.endpoint(meta), MediatorConfig.endpoints(data), qr, qw);
     }
 }
