@@ -1,13 +1,16 @@
 package org.quorumfs.mediator;
 
 import com.google.common.net.HostAndPort;
+import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
+import org.quorumfs.common.protocol.Md5;
 import org.quorumfs.common.protocol.DataService;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.MetaService;
 import org.quorumfs.common.protocol.ReplicaInfo;
 import org.quorumfs.common.protocol.Wire;
+import org.quorumfs.common.rpc.EncodedCall;
 import org.quorumfs.common.rpc.RpcClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +33,9 @@ import java.util.function.Consumer;
  * The cluster's background upkeep, one round at a time (what {@code scripts/healer} runs):
  * <ul>
  * <li><b>heal</b>: every replica the meta-server recorded as having missed a write, on a server
- * that answers now, is copied from a verified good replica (the read path's own repair, which
- * clears the record only for the version it wrote);</li>
+ * that answers now, is copied from a replica verified against the committed MD5, and its record
+ * cleared only for the version written (when no good copy comes that simply, the read path's
+ * whole-block read widens, verifies and repairs);</li>
  * <li><b>garbage</b>: replicas of freed inodes, and replicas that are neither the committed
  * version nor younger than a grace period (a write in flight is young), are deleted;</li>
  * <li><b>scrub</b>: every committed block is read from all N servers and checked against its MD5,
@@ -45,7 +49,7 @@ public final class Healer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Healer.class);
     private static final int PAGE = 1000;
     /** Blocks healed at once: enough to keep the servers' disks busy, few enough to stay polite. */
-    private static final int PARALLEL = 4;
+    private static final int PARALLEL = 6;
 
     /**
      * The background scrub's pass; {@code scripts/scrub} runs its own ({@link #MANUAL_SCRUB}) so
@@ -67,6 +71,7 @@ public final class Healer implements AutoCloseable {
     private final Mediator everyReplica;
     private final MetaService meta;
     private final Map<String, DataService> data = new LinkedHashMap<>();
+    private final Map<String, RpcClient> clients = new LinkedHashMap<>();
     private final ExecutorService pool = Executors.newFixedThreadPool(PARALLEL, r -> {
         Thread t = new Thread(r, "heal");
         t.setDaemon(true);
@@ -78,7 +83,9 @@ public final class Healer implements AutoCloseable {
         this.everyReplica = Mediator.connect(config.withSeedModes(false, true));
         this.meta = new RpcClient(config.meta(), config.timeouts()).proxy(MetaService.class);
         for (HostAndPort endpoint : config.data()) {
-            data.put(endpoint.toString(), new RpcClient(endpoint, config.timeouts()).proxy(DataService.class));
+            RpcClient client = new RpcClient(endpoint, config.timeouts());
+            clients.put(endpoint.toString(), client);
+            data.put(endpoint.toString(), client.proxy(DataService.class));
         }
     }
 
@@ -119,27 +126,80 @@ public final class Healer implements AutoCloseable {
             return 0;
         }
         long before = mediator.stats().repairs.get();
+        java.util.concurrent.atomic.AtomicInteger copied = new java.util.concurrent.atomic.AtomicInteger();
         List<Future<?>> work = new ArrayList<>();
-        for (String key : byBlock.keySet()) {
+        byBlock.forEach((key, servers) -> {
             long ino = Long.parseLong(key.substring(0, key.indexOf('/')));
             int index = Integer.parseInt(key.substring(key.indexOf('/') + 1));
-            work.add(pool.submit(() -> healBlock(ino, index)));
-        }
+            work.add(pool.submit(() -> copied.addAndGet(healBlock(ino, index, servers, up))));
+        });
         awaitAll(work);
-        int repaired = (int) (mediator.stats().repairs.get() - before);
+        int repaired = copied.get() + (int) (mediator.stats().repairs.get() - before);
         add(HEALED_TOTAL, repaired);
         log.info("healed {} replicas that missed writes ({} blocks)", repaired, byBlock.size());
         return repaired;
     }
 
-    private void healBlock(long ino, int index) {
+    /**
+     * Copies block {@code index} of {@code ino} to the servers that missed it: the bytes of one
+     * server that did not miss it, verified against the committed MD5 here, are put to each of
+     * them and their records cleared for that version. When no such copy comes (that server bad
+     * or gone), the read path's whole-block read widens, verifies and repairs instead. Returns how
+     * many replicas this copy healed.
+     */
+    private int healBlock(long ino, int index, List<String> targets, Set<String> up) {
         try {
-            List<BlockStatus> b = mediator.blocks(ino, index, 1);
-            if (!b.isEmpty() && b.get(0).block().index() == index) {
-                mediator.readBlock(ino, b.get(0)); // verifies a good copy, puts it where it was missed
+            List<BlockStatus> found = mediator.blocks(ino, index, 1);
+            if (found.isEmpty() || found.get(0).block().index() != index) {
+                return 0; // the block is gone (truncated, deleted): its records went with it
             }
+            BlockStatus status = found.get(0);
+            BlockRecord b = status.block();
+            String id = Wire.ofLong(ino);
+            String version = Wire.ofLong(b.version());
+            byte[] bytes = null;
+            for (String source : up) {
+                if (!status.missed().contains(source)) {
+                    bytes = verifiedCopy(source, id, index, version, b);
+                    if (bytes != null) {
+                        break;
+                    }
+                }
+            }
+            if (bytes == null) {
+                mediator.readBlock(ino, status);
+                return 0;
+            }
+            EncodedCall put = EncodedCall.of(DataService.class, "put", id, index, version, bytes);
+            int healed = 0;
+            for (String target : targets) {
+                if (!status.missed().contains(target)) {
+                    continue;
+                }
+                clients.get(target).send(put, Boolean.class);
+                data.get(target).prune(id, index, version); // an older version it may still hold
+                if (meta.clearMissed(id, index, target, version)) {
+                    healed++;
+                    log.info("healed replica on {}: inode {} block {} version {}", target, ino, index, b.version());
+                }
+            }
+            return healed;
         } catch (FsException e) {
             log.warn("inode {} block {}: heal failed, retried next round: {}", ino, index, e.getMessage());
+            return 0;
+        }
+    }
+
+    private byte[] verifiedCopy(String source, String ino, int index, String version, BlockRecord b) {
+        try {
+            Map<String, Object> r = data.get(source).get(ino, index, version);
+            if (!Wire.toBoolean(r.get("found"), "found")) {
+                return null;
+            }
+            byte[] bytes = Wire.toBytes(r.get("data"), "data");
+            return bytes.length == b.length() && Md5.hex(bytes).equals(b.md5()) ? bytes : null;
+        } catch (FsException e) {
+            return null;
         }
     }
 

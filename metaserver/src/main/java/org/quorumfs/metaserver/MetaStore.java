@@ -447,16 +447,7 @@ final class MetaStore implements AutoCloseable {
 
     /** The sessions that hold something (known again after a restart). */
     synchronized List<String> sessionsWithHolds() {
-        return tx(() -> {
-            List<String> out = new ArrayList<>();
-            try (PreparedStatement s = db.prepareStatement("SELECT DISTINCT session FROM holds");
-                 ResultSet r = s.executeQuery()) {
-                while (r.next()) {
-                    out.add(r.getString(1));
-                }
-            }
-            return out;
-        });
+        return tx(() -> column("SELECT DISTINCT session FROM holds", r -> r.getString(1)));
     }
 
     /**
@@ -466,15 +457,7 @@ final class MetaStore implements AutoCloseable {
      */
     synchronized List<Long> dropSession(String session, boolean toGarbage) {
         return tx(() -> {
-            List<Long> held = new ArrayList<>();
-            try (PreparedStatement s = db.prepareStatement("SELECT ino FROM holds WHERE session=?")) {
-                bind(s, session);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        held.add(r.getLong(1));
-                    }
-                }
-            }
+            List<Long> held = column("SELECT ino FROM holds WHERE session=?", r -> r.getLong(1), session);
             update("DELETE FROM holds WHERE session=?", session);
             List<Long> freed = new ArrayList<>();
             for (long ino : held) {
@@ -490,18 +473,7 @@ final class MetaStore implements AutoCloseable {
     }
 
     synchronized List<Long> garbage(int limit) {
-        return tx(() -> {
-            List<Long> out = new ArrayList<>();
-            try (PreparedStatement s = db.prepareStatement("SELECT ino FROM garbage ORDER BY ino LIMIT ?")) {
-                bind(s, limit);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        out.add(r.getLong(1));
-                    }
-                }
-            }
-            return out;
-        });
+        return tx(() -> column("SELECT ino FROM garbage ORDER BY ino LIMIT ?", r -> r.getLong(1), limit));
     }
 
     synchronized boolean clearGarbage(long ino) {
@@ -554,16 +526,7 @@ final class MetaStore implements AutoCloseable {
     synchronized List<String> listxattr(long ino) {
         return tx(() -> {
             attributes(ino);
-            List<String> out = new ArrayList<>();
-            try (PreparedStatement s = db.prepareStatement("SELECT name FROM xattrs WHERE ino=? ORDER BY name")) {
-                bind(s, ino);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        out.add(r.getString(1));
-                    }
-                }
-            }
-            return out;
+            return column("SELECT name FROM xattrs WHERE ino=? ORDER BY name", r -> r.getString(1), ino);
         });
     }
 
@@ -834,6 +797,24 @@ final class MetaStore implements AutoCloseable {
                 return r.getLong(1);
             }
         }
+    }
+
+    private interface Row<T> {
+        T read(ResultSet r) throws SQLException;
+    }
+
+    /** One value from every row a query returns. */
+    private <T> List<T> column(String sql, Row<T> row, Object... args) throws SQLException {
+        List<T> out = new ArrayList<>();
+        try (PreparedStatement s = db.prepareStatement(sql)) {
+            bind(s, args);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    out.add(row.read(r));
+                }
+            }
+        }
+        return out;
     }
 
     private String queryString(String sql, Object... args) throws SQLException {
