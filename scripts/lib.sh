@@ -6,6 +6,20 @@ QFS_VERSION=0.1.0-SNAPSHOT
 # UTF-8 names whatever LANG says; no Java deserialization of anything from the wire.
 QFS_JAVA_OPTS=(-Xss1m -Dfile.encoding=UTF-8 -Dsun.jnu.encoding=UTF-8 '-Djdk.serialFilter=!*' ${QFS_JAVA_OPTS_EXTRA:-})
 
+# The cluster's shared secret: every process proves it on every call (an HMAC per request, see
+# ClusterKey). Created (mode 0600) the first time anything is started with this var/; QFS_KEY_FILE
+# names another file (copy it to every machine of the cluster), or "none" for no authentication,
+# in which case servers bind only loopback addresses.
+cluster_key() {
+  local f=${QFS_KEY_FILE:-$QFS_VAR/cluster.key}
+  [ "$f" = none ] && return 0
+  if [ ! -f "$f" ]; then
+    mkdir -p "$(dirname "$f")"
+    (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$f.$$" && mv -n "$f.$$" "$f"; rm -f "$f.$$")
+  fi
+  QFS_JAVA_OPTS+=("-Dquorumfs.keyFile=$f")
+}
+
 # Heap per role: a data server holds only the few requests in flight; the meta-server its SQLite
 # page cache and a page of directory entries per call. The serial collector keeps a small heap's
 # resident size small (G1's bookkeeping costs tens of MiB); a per-thread cache of temporary direct
@@ -99,6 +113,7 @@ start_server() {
   need_java
   cp=$(module_classpath "$role") || exit 1
   mkdir -p "$QFS_VAR/run" "$QFS_VAR/log"
+  cluster_key
   log="$QFS_VAR/log/$role-$port.log"
   if [ "$mode" = foreground ]; then
     echo $$ >"$(pid_file "$port")"

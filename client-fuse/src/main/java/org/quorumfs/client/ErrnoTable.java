@@ -34,6 +34,7 @@ final class ErrnoTable {
         TABLE.put(ErrorCode.NO_DATA, Errno.ENODATA);
         TABLE.put(ErrorCode.RANGE, Errno.ERANGE);
         TABLE.put(ErrorCode.NOT_SUPPORTED, Errno.EOPNOTSUPP);
+        TABLE.put(ErrorCode.UNAUTHENTICATED, Errno.EACCES);
     }
 
     private ErrnoTable() {

@@ -78,6 +78,7 @@ public final class MountMain implements Callable<Integer> {
         MediatorConfig config;
         try {
             config = cluster.config().withSeedModes(warnOnWriteQuorumLoss, readAll);
+            org.quorumfs.common.rpc.ClusterKey.ofThisProcess(); // a bad key file is a clear error here, not at the first call
             if (writeCacheMb < 1 || writeCacheMb > 1 << 20) {
                 throw new IllegalArgumentException("--write-cache-mb must be 1..1048576, got " + writeCacheMb);
             }

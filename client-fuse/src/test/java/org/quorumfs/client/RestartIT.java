@@ -35,10 +35,14 @@ class RestartIT {
     }
 
     @Test
-    void metaServerKilledAndRestarted_everyFileReadsBackIdentical() throws Exception {
+    void metaServerKilledAndRestarted_aReadWaitsForIt_andEveryFileReadsBackIdentical() throws Exception {
         cluster.script("kill-server " + cluster.metaPort).ok();
-        assertThat(cluster.sh("cat tree/small").exit()).isNotZero();
+        // A read while the meta-server is down waits for it (up to 30 s) and succeeds once it is back.
+        var reader = java.util.concurrent.CompletableFuture.supplyAsync(() -> cluster.sh("cat tree/small > /dev/null"));
+        Thread.sleep(1500);
+        assertThat(reader).as("waiting for the meta-server").isNotDone();
         cluster.script("metaserver " + cluster.metaPort + " --background").ok();
+        assertThat(reader.get().exit()).isZero();
         assertThat(sums()).isEqualTo(checksums);
         cluster.sh("echo after > tree/after").ok();
         assertThat(cluster.sh("cat tree/after").ok().out()).isEqualTo("after\n");

@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionService;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -51,14 +53,19 @@ final class BlockWriter {
         EncodedCall put = EncodedCall.of(DataService.class, "put", Wire.ofLong(ino), index,
                 Wire.ofLong(block.version()), data);
         CompletionService<DataServerHandle> puts = replicas.completionService();
+        Set<DataServerHandle> answered = ConcurrentHashMap.newKeySet();
         for (DataServerHandle s : replicas.servers()) {
             puts.submit(() -> {
-                s.send(put, Boolean.class);
-                return s;
+                try {
+                    s.send(put, Boolean.class);
+                    return s;
+                } finally {
+                    answered.add(s);
+                }
             });
         }
         List<FsException> failures = new ArrayList<>();
-        List<DataServerHandle> stored = awaitStores(puts, replicas.size(), failures);
+        List<DataServerHandle> stored = awaitStores(puts, replicas.size(), failures, answered);
         List<String> missed = new ArrayList<>();
         for (DataServerHandle s : replicas.servers()) {
             if (!stored.contains(s)) {
@@ -113,9 +120,12 @@ final class BlockWriter {
         return blocks.length == 0 ? 0 : BlockStatus.fromWire(blocks[0]).block().version();
     }
 
-    /** Collects puts as they finish; once Qw succeeded, waits at most the grace period for the rest. */
+    /**
+     * Collects puts as they finish; once Qw succeeded, waits at most the grace period for the rest,
+     * and not at all when every one still out is a server believed down or hung at its last call.
+     */
     private List<DataServerHandle> awaitStores(CompletionService<DataServerHandle> puts, int count,
-                                               List<FsException> failures) {
+                                               List<FsException> failures, Set<DataServerHandle> answered) {
         List<DataServerHandle> stored = new ArrayList<>();
         long graceEnd = 0;
         for (int done = 0; done < count; done++) {
@@ -125,7 +135,11 @@ final class BlockWriter {
                     f = puts.take();
                 } else {
                     if (graceEnd == 0) {
-                        graceEnd = System.nanoTime() + config.writeGrace().toNanos();
+                        // Only servers known down or hung still out: no grace to wait for them
+                        // (puts already answered are still collected).
+                        List<DataServerHandle> out = replicas.servers().stream().filter(s -> !answered.contains(s)).toList();
+                        boolean onlyAvoided = !out.isEmpty() && out.stream().allMatch(DataServerHandle::avoid);
+                        graceEnd = System.nanoTime() + (onlyAvoided ? 0 : config.writeGrace().toNanos());
                     }
                     f = puts.poll(Math.max(0, graceEnd - System.nanoTime()), TimeUnit.NANOSECONDS);
                     if (f == null) {

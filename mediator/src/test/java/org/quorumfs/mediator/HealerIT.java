@@ -87,6 +87,12 @@ class HealerIT {
         healer.healMissed(); // server 2 now holds "gone" too
         cluster.kill(1);
         mediator.unlink(MetaService.ROOT, "gone"); // server 1 is down: its replica of "gone" stays
+        // The unlink deletes replicas in the background: let those tasks meet server 1 down
+        // (server 0's copy gone shows they ran; their retries of server 1 take ~100 ms more).
+        for (int i = 0; i < 50 && countReplicas(0, gone) > 0; i++) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(1000);
         cluster.restart(1);
         BlockStatus keptBlock = blocks(kept).get(0);
         // A client that died between its put and its commit left an uncommitted version behind.

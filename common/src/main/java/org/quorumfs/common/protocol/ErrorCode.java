@@ -49,7 +49,9 @@ public enum ErrorCode {
     /** An extended attribute's value does not fit the buffer the caller gave. */
     RANGE(20),
     /** Not supported here (an extended attribute namespace other than user.*). */
-    NOT_SUPPORTED(21);
+    NOT_SUPPORTED(21),
+    /** A request without a valid proof of the cluster key: refused before it was read. */
+    UNAUTHENTICATED(22);
 
     private final int wire;
 

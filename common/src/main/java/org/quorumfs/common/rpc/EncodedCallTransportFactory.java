@@ -11,39 +11,61 @@ import org.apache.xmlrpc.client.XmlRpcTransportFactoryImpl;
 import org.xml.sax.SAXException;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.Optional;
 
 /**
  * The library's HTTP transport (the one that applies connect and read timeouts), which in addition
  * sends an {@link EncodedCall} as the bytes it already is instead of serializing the request
- * again, and reads a response in our servers' plain layout without the SAX parser.
+ * again, proves the cluster key when it has one ({@link ClusterKey}: the body is serialized
+ * first, its proof goes in the Authorization header), and reads a response in our servers' plain
+ * layout without the SAX parser.
  */
 final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
+    private final ClusterKey key;
 
-    EncodedCallTransportFactory(XmlRpcClient client) {
+    EncodedCallTransportFactory(XmlRpcClient client, ClusterKey key) {
         super(client);
+        this.key = key;
     }
 
     @Override
     public XmlRpcTransport getTransport() {
-        return new Transport(getClient());
+        return new Transport(getClient(), key);
     }
 
     private static final class Transport extends XmlRpcSun15HttpTransport {
-        Transport(XmlRpcClient client) {
+        private final ClusterKey key;
+
+        Transport(XmlRpcClient client, ClusterKey key) {
             super(client);
+            this.key = key;
         }
 
         @Override
         protected ReqWriter newReqWriter(XmlRpcRequest request) throws XmlRpcException, IOException, SAXException {
+            byte[] body;
             if (request.getParameterCount() == 1 && request.getParameter(0) instanceof EncodedCall call) {
-                byte[] body = call.body();
-                setContentLength(body.length);
-                return out -> out.write(body);
+                body = call.body();
+            } else if (key != null) {
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                super.newReqWriter(request).write(out);
+                body = out.toByteArray();
+            } else {
+                return super.newReqWriter(request);
             }
-            return super.newReqWriter(request);
+            if (key != null) {
+                long now = System.currentTimeMillis();
+                String credentials = ClusterKey.user(now) + ":" + key.proof(now, body);
+                setRequestHeader("Authorization", "Basic "
+                        + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.US_ASCII)));
+            }
+            setContentLength(body.length);
+            return out -> out.write(body);
         }
 
         /** A response in our servers' plain layout is read without the SAX parser (PlainResponseReader). */

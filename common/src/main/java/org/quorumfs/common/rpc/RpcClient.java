@@ -15,6 +15,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.net.MalformedURLException;
 import java.net.URL;
+import java.util.Optional;
 
 /**
  * The XML-RPC client side of one server: typed proxies of the service interfaces in
@@ -31,10 +32,19 @@ public final class RpcClient {
         ReusedSaxParsers.install();
     }
 
+    /** Read once: every client of the process proves the same key. */
+    private static final Optional<ClusterKey> PROCESS_KEY = ClusterKey.ofThisProcess();
+
     private final HostAndPort endpoint;
     private final XmlRpcClient client;
 
+    /** A client that proves this process's cluster key ({@link ClusterKey#ofThisProcess()}) when it has one. */
     public RpcClient(HostAndPort endpoint, RpcTimeouts timeouts) {
+        this(endpoint, timeouts, PROCESS_KEY);
+    }
+
+    /** A client that proves {@code key} on every call, when given. */
+    public RpcClient(HostAndPort endpoint, RpcTimeouts timeouts, Optional<ClusterKey> key) {
         this.endpoint = endpoint;
         XmlRpcClientConfigImpl config = new XmlRpcClientConfigImpl();
         try {
@@ -51,7 +61,7 @@ public final class RpcClient {
         // The Sun15 transport is the one that applies connect and read timeouts. (Its fixed-length
         // streaming mode would save a copy of each body, but sends headers and body in separate
         // segments: with Nagle's algorithm on the client socket, small calls then wait ~40 ms.)
-        client.setTransportFactory(new EncodedCallTransportFactory(client));
+        client.setTransportFactory(new EncodedCallTransportFactory(client, key.orElse(null)));
         client.setTypeFactory(new FastTypeFactory(client));
         client.setXmlWriterFactory(new BulkXmlWriterFactory());
     }

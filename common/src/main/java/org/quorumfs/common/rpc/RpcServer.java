@@ -29,6 +29,9 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -52,11 +55,27 @@ public final class RpcServer implements AutoCloseable {
     private final Map<Class<?>, Object> handlers = new HashMap<>();
     private boolean started;
 
-    /** A server for {@code bind}:{@code port}; port 0 picks a free port (see {@link #port()}). */
+    /**
+     * A server for {@code bind}:{@code port} (port 0 picks a free port, see {@link #port()}) that
+     * requires this process's cluster key ({@link ClusterKey#ofThisProcess()}) when it has one.
+     */
     public RpcServer(InetAddress bind, int port) {
+        this(bind, port, ClusterKey.ofThisProcess());
+    }
+
+    /**
+     * A server that refuses every request without proof of {@code key}, when given. Without a key
+     * it binds only a loopback address: anyone who can reach its port could call anything.
+     */
+    public RpcServer(InetAddress bind, int port, Optional<ClusterKey> key) {
+        if (key.isEmpty() && !bind.isLoopbackAddress()) {
+            throw new IllegalArgumentException("refusing to bind " + bind.getHostAddress()
+                    + " without a cluster key: anyone who reaches the port could call anything (give a key file)");
+        }
         SerialFilter.install();
         ReusedSaxParsers.install();
         webServer = new QfsWebServer(port, bind);
+        ((QfsStreamServer) webServer.getXmlRpcServer()).key = key.orElse(null);
         mapping.setVoidMethodEnabled(false);
         mapping.setRequestProcessorFactoryFactory(clazz -> request -> handlers.get(clazz));
     }
@@ -180,6 +199,11 @@ public final class RpcServer implements AutoCloseable {
      * the request cap and the error translation.
      */
     private static final class QfsStreamServer extends XmlRpcHttpServer {
+        /** Set once, right after construction (the library builds this from its own constructor). */
+        private volatile ClusterKey key;
+        /** Refusal reasons already logged: each once, not once per request. */
+        private final Set<String> refusalsLogged = ConcurrentHashMap.newKeySet();
+
         /**
          * A body in {@link EncodedCall}'s layout (every block put from a QuorumFS client) is read
          * without the SAX parser; any other body is parsed by the library as always.
@@ -193,6 +217,7 @@ public final class RpcServer implements AutoCloseable {
             } catch (IOException e) {
                 throw new XmlRpcException("Failed to read the request: " + e.getMessage(), e);
             }
+            authenticate((RequestData) config, body);
             EncodedCall.Parsed call = EncodedCall.parse(body);
             if (call == null) {
                 return super.getRequest(config, new ByteArrayInputStream(body));
@@ -218,6 +243,22 @@ public final class RpcServer implements AutoCloseable {
                     return call.params()[index];
                 }
             };
+        }
+
+        /** With a key, a body whose proof does not hold is refused before anything parses it. */
+        private void authenticate(RequestData config, byte[] body) {
+            ClusterKey k = key;
+            if (k == null) {
+                return;
+            }
+            String why = k.refusal(config.getBasicUserName(), config.getBasicPassword(), body, System.currentTimeMillis());
+            if (why != null) {
+                if (refusalsLogged.add(why)) {
+                    log.warn("refused a request: {} (logged once per reason)", why);
+                }
+                config.setKeepAlive(false);
+                throw new FsException(ErrorCode.UNAUTHENTICATED, "request refused: " + why);
+            }
         }
 
         @Override

@@ -1,0 +1,111 @@
+package org.quorumfs.common.rpc;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Optional;
+
+/**
+ * The cluster's shared secret, and the proof of it every RPC carries: an HMAC-SHA256 over the
+ * request's time and its whole body, sent as HTTP Basic credentials ({@code qfs-TIME : MAC}), so
+ * the wire stays standard XML-RPC over HTTP. A server with a key checks the proof before it parses
+ * the body; a request without one, with a wrong one, with a time outside {@link #WINDOW} of its
+ * own clock, or altered in transit is refused.
+ *
+ * <p>The key comes from a file (at least 32 random bytes, as 64 or more hex digits) named by the
+ * system property {@value #PROPERTY}; the scripts create {@code var/cluster.key} (mode 0600) and
+ * pass it to every process.
+ */
+public final class ClusterKey {
+    public static final String PROPERTY = "quorumfs.keyFile";
+    /** How far a request's time may be from the server's clock (a replay older than this is refused). */
+    public static final Duration WINDOW = Duration.ofMinutes(5);
+    static final String USER_PREFIX = "qfs-";
+
+    private final SecretKeySpec key;
+
+    private ClusterKey(byte[] secret) {
+        if (secret.length < 32) {
+            throw new IllegalArgumentException("a cluster key must have at least 32 bytes (64 hex digits)");
+        }
+        this.key = new SecretKeySpec(secret, "HmacSHA256");
+    }
+
+    /** The key in {@code file}: hex digits (white space ignored). */
+    public static ClusterKey read(Path file) throws IOException {
+        String hex = Files.readString(file, StandardCharsets.US_ASCII).replaceAll("\\s", "");
+        byte[] secret;
+        try {
+            secret = HexFormat.of().parseHex(hex);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("cluster key " + file + " is not hex digits: " + e.getMessage(), e);
+        }
+        return new ClusterKey(secret);
+    }
+
+    /** A key from its bytes (tests). */
+    public static ClusterKey of(byte[] secret) {
+        return new ClusterKey(secret.clone());
+    }
+
+    /** This process's key: the file {@value #PROPERTY} names, or none when it is not set. */
+    public static Optional<ClusterKey> ofThisProcess() {
+        String file = System.getProperty(PROPERTY, "");
+        if (file.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(read(Path.of(file)));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot use the cluster key " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The proof for a request with {@code body} sent at {@code timeMillis}: lowercase hex. */
+    String proof(long timeMillis, byte[] body) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(key);
+            mac.update(Long.toString(timeMillis).getBytes(StandardCharsets.US_ASCII));
+            mac.update((byte) '\n');
+            mac.update(body);
+            return HexFormat.of().formatHex(mac.doFinal());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
+        }
+    }
+
+    /** The Basic credentials' user name for a request sent at {@code timeMillis}. */
+    static String user(long timeMillis) {
+        return USER_PREFIX + timeMillis;
+    }
+
+    /**
+     * Why {@code user}/{@code password} (Basic credentials) do not prove this key for {@code body}
+     * at {@code nowMillis}, or null when they do.
+     */
+    String refusal(String user, String password, byte[] body, long nowMillis) {
+        if (user == null || password == null || !user.startsWith(USER_PREFIX)) {
+            return "no proof of the cluster key";
+        }
+        long time;
+        try {
+            time = Long.parseLong(user.substring(USER_PREFIX.length()));
+        } catch (NumberFormatException e) {
+            return "malformed proof";
+        }
+        if (Math.abs(nowMillis - time) > WINDOW.toMillis()) {
+            return "request time outside the replay window";
+        }
+        byte[] expected = proof(time, body).getBytes(StandardCharsets.US_ASCII);
+        return MessageDigest.isEqual(expected, password.getBytes(StandardCharsets.US_ASCII)) ? null
+                : "wrong proof (another key, or the request was altered)";
+    }
+}
