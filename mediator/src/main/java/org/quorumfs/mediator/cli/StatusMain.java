@@ -112,9 +112,14 @@ public final class StatusMain implements Callable<Integer> {
         }
         Object[] blocks = meta.blocks(Wire.ofLong(ino), 0, 10_000);
         System.out.printf("%s: inode %d, %d blocks%n", path, ino, blocks.length);
+        // One client per server for the whole listing, not one per block.
+        Map<HostAndPort, DataService> servers = new java.util.LinkedHashMap<>();
+        for (HostAndPort at : org.quorumfs.mediator.MediatorConfig.endpoints(cluster.data)) {
+            servers.put(at, new RpcClient(at, QUICK).proxy(DataService.class));
+        }
         StringBuilder header = new StringBuilder(String.format("%-6s %-10s %-32s", "block", "version", "md5"));
-        for (String d : cluster.data) {
-            header.append(String.format(" %-10s", org.quorumfs.mediator.MediatorConfig.endpoint(d).getPort()));
+        for (HostAndPort at : servers.keySet()) {
+            header.append(String.format(" %-10s", at.getPort()));
         }
         System.out.println(header.toString().stripTrailing());
         boolean allGood = true;
@@ -122,8 +127,8 @@ public final class StatusMain implements Callable<Integer> {
             BlockStatus b = BlockStatus.fromWire(o);
             StringBuilder row = new StringBuilder(String.format("%-6d %-10d %-32s", b.block().index(),
                     b.block().version(), b.block().md5()));
-            for (String d : cluster.data) {
-                String state = replica(org.quorumfs.mediator.MediatorConfig.endpoint(d), ino, b);
+            for (DataService ds : servers.values()) {
+                String state = replica(ds, ino, b);
                 allGood &= state.equals("good");
                 row.append(String.format(" %-10s", state));
             }
@@ -132,8 +137,7 @@ public final class StatusMain implements Callable<Integer> {
         return allGood ? HEALTHY : DEGRADED;
     }
 
-    private static String replica(HostAndPort at, long ino, BlockStatus b) {
-        DataService ds = new RpcClient(at, QUICK).proxy(DataService.class);
+    private static String replica(DataService ds, long ino, BlockStatus b) {
         try {
             Map<String, Object> c = ds.check(Wire.ofLong(ino), b.block().index(), Wire.ofLong(b.block().version()));
             if (Wire.toBoolean(c.get("found"), "found")) {
