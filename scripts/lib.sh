@@ -9,15 +9,27 @@ QFS_JAVA_OPTS=(-Xss1m -Dfile.encoding=UTF-8 -Dsun.jnu.encoding=UTF-8 '-Djdk.seri
 # The cluster's shared secret: every process proves it on every call (an HMAC per request, see
 # ClusterKey). Created (mode 0600) the first time anything is started with this var/; QFS_KEY_FILE
 # names another file (copy it to every machine of the cluster), or "none" for no authentication,
-# in which case servers bind only loopback addresses.
+# in which case servers bind only loopback addresses. When var/tls/cluster.p12 exists
+# (scripts/tls-init), every call also travels in TLS; QFS_TLS_STORE names another store, or
+# "none" for plain HTTP. Both reach the processes as --key-file and --tls-store, in
+# QFS_CLUSTER_ARGS (appended to every java command's arguments).
+QFS_CLUSTER_ARGS=()
 cluster_key() {
-  local f=${QFS_KEY_FILE:-$QFS_VAR/cluster.key}
-  [ "$f" = none ] && return 0
-  if [ ! -f "$f" ]; then
-    mkdir -p "$(dirname "$f")"
-    (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$f.$$" && mv -n "$f.$$" "$f"; rm -f "$f.$$")
+  local f=${QFS_KEY_FILE:-$QFS_VAR/cluster.key} tls=${QFS_TLS_STORE:-$QFS_VAR/tls/cluster.p12}
+  if [ "$f" != none ]; then
+    if [ ! -f "$f" ]; then
+      mkdir -p "$(dirname "$f")"
+      (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$f.$$" && mv -n "$f.$$" "$f"; rm -f "$f.$$")
+    fi
+    QFS_CLUSTER_ARGS+=(--key-file "$f")
   fi
-  QFS_JAVA_OPTS+=("-Dquorumfs.keyFile=$f")
+  if [ "$tls" != none ]; then
+    if [ -f "$tls" ]; then
+      QFS_CLUSTER_ARGS+=(--tls-store "$tls")
+    elif [ -n "${QFS_TLS_STORE:-}" ]; then
+      die "QFS_TLS_STORE=$tls: no such store (scripts/tls-init makes one)"
+    fi
+  fi
 }
 
 # Heap per role: a data server holds only the few requests in flight; the meta-server its SQLite
@@ -118,7 +130,7 @@ start_server() {
   if [ "$mode" = foreground ]; then
     echo $$ >"$(pid_file "$port")"
     # shellcheck disable=SC2046
-    exec java $(server_java_opts "$role") "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$QFS_VAR/$role-$port" "$@"
+    exec java $(server_java_opts "$role") "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$QFS_VAR/$role-$port" "${QFS_CLUSTER_ARGS[@]}" "$@"
   fi
   local offset
   offset=$(stat -c %s "$log" 2>/dev/null || echo 0)
@@ -126,7 +138,7 @@ start_server() {
   # the meta-server from inside it) would block at start on the mount, which waits for the server.
   # shellcheck disable=SC2046
   (cd / && exec setsid java $(server_java_opts "$role") "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" \
-    --data-dir "$QFS_VAR/$role-$port" "$@" >>"$log" 2>&1 </dev/null) &
+    --data-dir "$QFS_VAR/$role-$port" "${QFS_CLUSTER_ARGS[@]}" "$@" >>"$log" 2>&1 </dev/null) &
   local pid=$!
   echo "$pid" >"$(pid_file "$port")"
   await_ready "$pid" "$log" "$role $port" "$offset" || { kill -9 "$pid" 2>/dev/null; rm -f "$(pid_file "$port")"; return 1; }

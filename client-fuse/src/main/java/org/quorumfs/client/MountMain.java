@@ -1,7 +1,9 @@
 package org.quorumfs.client;
 
+import org.quorumfs.common.rpc.SecurityOptions;
 import com.google.common.net.HostAndPort;
 import org.quorumfs.common.protocol.DataService;
+import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.rpc.RpcClient;
 import org.quorumfs.common.rpc.RpcTimeouts;
@@ -31,6 +33,9 @@ import java.util.concurrent.Callable;
 @Command(name = "mount", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Mounts QuorumFS at MOUNTPOINT and serves it in the foreground until unmounted.")
 public final class MountMain implements Callable<Integer> {
+    @Mixin
+    SecurityOptions security;
+
     private static final Logger log = LoggerFactory.getLogger(MountMain.class);
     static final int EXIT_BAD_ARGUMENTS = 2;
     static final int EXIT_CLUSTER_UNREACHABLE = 3;
@@ -93,8 +98,12 @@ public final class MountMain implements Callable<Integer> {
         try {
             mediator = Mediator.connect(config);
         } catch (FsException e) {
+            if (e.code() == ErrorCode.UNAUTHENTICATED) {
+                return fail(EXIT_CLUSTER_UNREACHABLE, "the meta-server at " + config.meta()
+                        + " refused this client (is --key-file the cluster's key?): " + e.getMessage());
+            }
             return fail(EXIT_CLUSTER_UNREACHABLE, "cannot reach the meta-server at " + config.meta()
-                    + " (is scripts/metaserver running?): " + e.getMessage());
+                    + " (is scripts/metaserver running, and do both sides use TLS or neither?): " + e.getMessage());
         }
         int answering = pingDataServers(config);
         if (answering == 0) {

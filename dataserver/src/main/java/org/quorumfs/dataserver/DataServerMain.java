@@ -1,8 +1,10 @@
 package org.quorumfs.dataserver;
 
+import org.quorumfs.common.rpc.SecurityOptions;
 import org.quorumfs.common.server.ServerRunner;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -14,6 +16,9 @@ import java.util.concurrent.Callable;
 @Command(name = "dataserver", mixinStandardHelpOptions = true,
         description = "Runs one QuorumFS data server (block replica store) in the foreground.")
 public final class DataServerMain implements Callable<Integer> {
+    @Mixin
+    SecurityOptions security;
+
     @Parameters(index = "0", paramLabel = "PORT", description = "Port to serve on (0: any free port, printed when ready).")
     int port;
 

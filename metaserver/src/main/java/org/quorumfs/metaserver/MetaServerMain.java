@@ -1,8 +1,10 @@
 package org.quorumfs.metaserver;
 
+import org.quorumfs.common.rpc.SecurityOptions;
 import org.quorumfs.common.server.ServerRunner;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -14,6 +16,9 @@ import java.util.concurrent.Callable;
 @Command(name = "metaserver", mixinStandardHelpOptions = true,
         description = "Runs the QuorumFS meta-server (namespace and block table) in the foreground.")
 public final class MetaServerMain implements Callable<Integer> {
+    @Mixin
+    SecurityOptions security;
+
     @Parameters(index = "0", paramLabel = "PORT", defaultValue = "51234", description = "Port to serve on (default 51234; 0: any free port, printed when ready).")
     int port;
 

@@ -82,7 +82,7 @@ public final class ClusterKey {
     }
 
     /** The proof for a request with {@code body} sent at {@code timeMillis}: lowercase hex. */
-    String proof(long timeMillis, byte[] body) {
+    public String proof(long timeMillis, byte[] body) {
         Mac mac = macs.get(); // doFinal leaves it reset for the next request
         mac.update(Long.toString(timeMillis).getBytes(StandardCharsets.US_ASCII));
         mac.update((byte) '\n');

@@ -14,36 +14,58 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URL;
+import java.net.URLConnection;
+import javax.net.ssl.HttpsURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Optional;
 
 /**
  * The library's HTTP transport (the one that applies connect and read timeouts), which in addition
- * sends an {@link EncodedCall} as the bytes it already is instead of serializing the request
+ * speaks TLS with the cluster's certificate when it has one ({@link ClusterTls}), sends an {@link EncodedCall} as the bytes it already is instead of serializing the request
  * again, proves the cluster key when it has one ({@link ClusterKey}: the body is serialized
  * first, its proof goes in the Authorization header), and reads a response in our servers' plain
  * layout without the SAX parser.
  */
 final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
     private final ClusterKey key;
+    private final ClusterTls tls;
 
-    EncodedCallTransportFactory(XmlRpcClient client, ClusterKey key) {
+    EncodedCallTransportFactory(XmlRpcClient client, ClusterKey key, ClusterTls tls) {
         super(client);
         this.key = key;
+        this.tls = tls;
     }
 
     @Override
     public XmlRpcTransport getTransport() {
-        return new Transport(getClient(), key);
+        return new Transport(getClient(), key, tls);
     }
 
     private static final class Transport extends XmlRpcSun15HttpTransport {
         private final ClusterKey key;
+        private final ClusterTls tls;
 
-        Transport(XmlRpcClient client, ClusterKey key) {
+        Transport(XmlRpcClient client, ClusterKey key, ClusterTls tls) {
             super(client);
             this.key = key;
+            this.tls = tls;
+        }
+
+        /**
+         * Over TLS, a connection trusts only the cluster's certificate. The socket factory is one
+         * object per process, so kept-alive connections are found again (the JDK keys its cache
+         * by it).
+         */
+        @Override
+        protected URLConnection newURLConnection(URL url) throws IOException {
+            URLConnection connection = super.newURLConnection(url);
+            if (tls != null && connection instanceof HttpsURLConnection https) {
+                https.setSSLSocketFactory(tls.clientSockets());
+                https.setHostnameVerifier(ClusterTls.ANY_NAME);
+            }
+            return connection;
         }
 
         @Override

@@ -17,6 +17,8 @@ import javax.xml.parsers.SAXParserFactory;
  * entity features it turns off) is the delegate's, unchanged.
  */
 final class ReusedSaxParsers extends SAXParserFactory {
+    static final String MAX_DEPTH_PROPERTY = "http://www.oracle.com/xml/jaxp/properties/maxElementDepth";
+    static final int MAX_DEPTH = 64;
     private final SAXParserFactory delegate;
     private final ThreadLocal<SAXParser> parsers = new ThreadLocal<>();
 
@@ -39,6 +41,9 @@ final class ReusedSaxParsers extends SAXParserFactory {
         } else {
             p.reset();
         }
+        // The library's handlers recurse per nested value: a body nested 50,000 deep overflowed
+        // the stack. Ours nest a dozen deep; anything past this is refused as malformed.
+        p.setProperty(MAX_DEPTH_PROPERTY, MAX_DEPTH);
         return p;
     }
 

@@ -32,23 +32,32 @@ public final class RpcClient {
         ReusedSaxParsers.install();
     }
 
-    /** Read once: every client of the process proves the same key. */
+    /** Read once: every client of the process proves the same key and speaks the same TLS. */
     private static final Optional<ClusterKey> PROCESS_KEY = ClusterKey.ofThisProcess();
+    private static final Optional<ClusterTls> PROCESS_TLS = ClusterTls.ofThisProcess();
 
     private final HostAndPort endpoint;
     private final XmlRpcClient client;
 
-    /** A client that proves this process's cluster key ({@link ClusterKey#ofThisProcess()}) when it has one. */
+    /**
+     * A client that proves this process's cluster key and speaks its TLS when it has them
+     * ({@link ClusterKey#ofThisProcess()}, {@link ClusterTls#ofThisProcess()}).
+     */
     public RpcClient(HostAndPort endpoint, RpcTimeouts timeouts) {
-        this(endpoint, timeouts, PROCESS_KEY);
+        this(endpoint, timeouts, PROCESS_KEY, PROCESS_TLS);
     }
 
-    /** A client that proves {@code key} on every call, when given. */
+    /** A client that proves {@code key} on every call, when given, in plain HTTP. */
     public RpcClient(HostAndPort endpoint, RpcTimeouts timeouts, Optional<ClusterKey> key) {
+        this(endpoint, timeouts, key, Optional.empty());
+    }
+
+    /** A client that proves {@code key} on every call, when given, over {@code tls} when given. */
+    public RpcClient(HostAndPort endpoint, RpcTimeouts timeouts, Optional<ClusterKey> key, Optional<ClusterTls> tls) {
         this.endpoint = endpoint;
         XmlRpcClientConfigImpl config = new XmlRpcClientConfigImpl();
         try {
-            config.setServerURL(new URL("http", endpoint.getHost(), endpoint.getPort(), "/RPC2"));
+            config.setServerURL(new URL(tls.isPresent() ? "https" : "http", endpoint.getHost(), endpoint.getPort(), "/RPC2"));
         } catch (MalformedURLException e) {
             throw new IllegalArgumentException("bad endpoint " + endpoint, e);
         }
@@ -61,7 +70,7 @@ public final class RpcClient {
         // The Sun15 transport is the one that applies connect and read timeouts. (Its fixed-length
         // streaming mode would save a copy of each body, but sends headers and body in separate
         // segments: with Nagle's algorithm on the client socket, small calls then wait ~40 ms.)
-        client.setTransportFactory(new EncodedCallTransportFactory(client, key.orElse(null)));
+        client.setTransportFactory(new EncodedCallTransportFactory(client, key.orElse(null), tls.orElse(null)));
         client.setTypeFactory(new FastTypeFactory(client));
         client.setXmlWriterFactory(new BulkXmlWriterFactory());
     }

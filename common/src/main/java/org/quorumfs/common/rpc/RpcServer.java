@@ -10,6 +10,8 @@ import org.apache.xmlrpc.server.PropertyHandlerMapping;
 import org.apache.xmlrpc.server.XmlRpcHttpServer;
 import org.apache.xmlrpc.server.XmlRpcServerConfigImpl;
 import org.apache.xmlrpc.server.XmlRpcStreamServer;
+import org.apache.xmlrpc.util.ThreadPool;
+import org.apache.xmlrpc.webserver.Connection;
 import org.apache.xmlrpc.webserver.RequestData;
 import org.apache.xmlrpc.webserver.WebServer;
 import org.quorumfs.common.protocol.ErrorCode;
@@ -27,6 +29,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -44,37 +47,41 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RpcServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
-    /**
-     * Connections held at once. With keep-alive each open client connection holds a thread, and
-     * the library rejects (does not queue) connections past this, so it is generous.
-     */
-    private static final int MAX_THREADS = 1024;
-
     private final QfsWebServer webServer;
+    private final ConnectionLimits limits;
     private final PropertyHandlerMapping mapping = new PropertyHandlerMapping();
     private final Map<Class<?>, Object> handlers = new HashMap<>();
     private boolean started;
 
     /**
-     * A server for {@code bind}:{@code port} (port 0 picks a free port, see {@link #port()}) that
-     * requires this process's cluster key ({@link ClusterKey#ofThisProcess()}) when it has one.
+     * A server for {@code bind}:{@code port} (port 0 picks a free port, see {@link #port()}) with
+     * this process's cluster key, TLS and connection limits ({@link ClusterKey#ofThisProcess()},
+     * {@link ClusterTls#ofThisProcess()}, {@link ConnectionLimits#ofThisProcess()}).
      */
     public RpcServer(InetAddress bind, int port) {
-        this(bind, port, ClusterKey.ofThisProcess());
+        this(bind, port, ClusterKey.ofThisProcess(), ClusterTls.ofThisProcess(), ConnectionLimits.ofThisProcess());
+    }
+
+    /** A server that requires proof of {@code key}, when given, in plain HTTP with the process's limits. */
+    public RpcServer(InetAddress bind, int port, Optional<ClusterKey> key) {
+        this(bind, port, key, Optional.empty(), ConnectionLimits.ofThisProcess());
     }
 
     /**
-     * A server that refuses every request without proof of {@code key}, when given. Without a key
-     * it binds only a loopback address: anyone who can reach its port could call anything.
+     * A server that refuses every request without proof of {@code key}, when given, and speaks
+     * TLS when {@code tls} is given. Without a key it binds only a loopback address: anyone who
+     * can reach its port could call anything.
      */
-    public RpcServer(InetAddress bind, int port, Optional<ClusterKey> key) {
+    public RpcServer(InetAddress bind, int port, Optional<ClusterKey> key, Optional<ClusterTls> tls,
+                     ConnectionLimits limits) {
         if (key.isEmpty() && !bind.isLoopbackAddress()) {
             throw new IllegalArgumentException("refusing to bind " + bind.getHostAddress()
                     + " without a cluster key: anyone who reaches the port could call anything (give a key file)");
         }
         SerialFilter.install();
         ReusedSaxParsers.install();
-        webServer = new QfsWebServer(port, bind);
+        this.limits = limits;
+        webServer = new QfsWebServer(port, bind, tls.orElse(null), new ConnectionGuard(limits, "rpc-" + port));
         ((QfsStreamServer) webServer.getXmlRpcServer()).key = key.orElse(null);
         mapping.setVoidMethodEnabled(false);
         mapping.setRequestProcessorFactoryFactory(clazz -> request -> handlers.get(clazz));
@@ -106,7 +113,7 @@ public final class RpcServer implements AutoCloseable {
         server.setHandlerMapping(mapping);
         server.setTypeFactory(new FastTypeFactory(server));
         server.setXMLWriterFactory(new BulkXmlWriterFactory());
-        server.setMaxThreads(MAX_THREADS);
+        server.setMaxThreads(limits.total());
         webServer.start();
         started = true;
         return this;
@@ -117,19 +124,52 @@ public final class RpcServer implements AutoCloseable {
         return webServer.getPort();
     }
 
+    /** Client connections open now (tests). */
+    int liveConnections() {
+        return webServer.guard.liveConnections();
+    }
+
+    /** Connections cut so far for outlasting the deadline in {@code phase} (tests). */
+    long cuts(ConnectionGuard.Phase phase) {
+        return webServer.guard.cuts(phase);
+    }
+
     @Override
     public synchronized void close() {
         if (started) {
             webServer.stopNow();
             started = false;
         }
+        webServer.guard.close();
     }
 
     private static final class QfsWebServer extends WebServer {
         private final CountDownLatch listenerDone = new CountDownLatch(1);
+        private final ClusterTls tls;
+        private final ConnectionGuard guard;
 
-        QfsWebServer(int port, InetAddress bind) {
+        QfsWebServer(int port, InetAddress bind, ClusterTls tls, ConnectionGuard guard) {
             super(port, bind);
+            this.tls = tls;
+            this.guard = guard;
+        }
+
+        @Override
+        protected ThreadPool.Task newTask(WebServer webServer, XmlRpcStreamServer server, Socket socket)
+                throws IOException {
+            ConnectionGuard.Guarded guarded = guard.guard(socket);
+            Connection connection = new Connection(webServer, server, guarded);
+            return new ThreadPool.InterruptableTask() {
+                @Override
+                public void run() throws Throwable {
+                    guard.serve(guarded, connection::run);
+                }
+
+                @Override
+                public void shutdown() throws Throwable {
+                    connection.shutdown();
+                }
+            };
         }
 
         /**
@@ -170,7 +210,9 @@ public final class RpcServer implements AutoCloseable {
 
         @Override
         protected ServerSocket createServerSocket(int port, int backlog, InetAddress addr) throws IOException {
-            ServerSocket socket = new ServerSocket();
+            // With TLS the handshake happens on the connection's own thread, at its first read,
+            // under the connection's deadline: a client that stalls it holds no one else up.
+            ServerSocket socket = tls != null ? tls.serverSockets().createServerSocket() : new ServerSocket();
             // A restarted server must get its port back while old connections sit in TIME_WAIT.
             socket.setReuseAddress(true);
             try {
@@ -183,8 +225,16 @@ public final class RpcServer implements AutoCloseable {
             return socket;
         }
 
+        /** Kinds of failed TLS handshakes already logged: each once, not once per connection. */
+        private final Set<String> handshakeFailures = ConcurrentHashMap.newKeySet();
+
         @Override
         public void log(Throwable error) {
+            if (error instanceof javax.net.ssl.SSLException && handshakeFailures.size() < 64
+                    && handshakeFailures.add(String.valueOf(error.getMessage()))) {
+                log.warn("a TLS handshake failed: {} (a client without the cluster's TLS store? logged once per kind)",
+                        error.getMessage());
+            }
             log.debug("connection error", error);
         }
 
@@ -201,7 +251,9 @@ public final class RpcServer implements AutoCloseable {
     private static final class QfsStreamServer extends XmlRpcHttpServer {
         /** Set once, right after construction (the library builds this from its own constructor). */
         private volatile ClusterKey key;
-        /** Refusal reasons already logged: each once, not once per request. */
+        /** A bound on what is remembered of refusals: many sources must not grow the heap. */
+        private static final int MAX_LOGGED = 4096;
+        /** Sources and reasons of refusals already logged: each once, not once per request. */
         private final Set<String> refusalsLogged = ConcurrentHashMap.newKeySet();
 
         /**
@@ -217,6 +269,7 @@ public final class RpcServer implements AutoCloseable {
             } catch (IOException e) {
                 throw new XmlRpcException("Failed to read the request: " + e.getMessage(), e);
             }
+            ConnectionGuard.requestRead();
             authenticate((RequestData) config, body);
             EncodedCall.Parsed call = EncodedCall.parse(body);
             if (call == null) {
@@ -253,8 +306,9 @@ public final class RpcServer implements AutoCloseable {
             }
             String why = k.refusal(config.getBasicUserName(), config.getBasicPassword(), body, System.currentTimeMillis());
             if (why != null) {
-                if (refusalsLogged.add(why)) {
-                    log.warn("refused a request: {} (logged once per reason)", why);
+                String source = ConnectionGuard.currentSource();
+                if (refusalsLogged.size() < MAX_LOGGED && refusalsLogged.add(source + " " + why)) {
+                    log.warn("refused a request from {}: {} (logged once per source and reason)", source, why);
                 }
                 config.setKeepAlive(false);
                 throw new FsException(ErrorCode.UNAUTHENTICATED, "request refused: " + why);

@@ -28,9 +28,16 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts {@code mainClass} with this JVM's class path and waits until it is ready. */
     public static ServerProcess start(Class<?> mainClass, Path log, String... args) throws IOException, InterruptedException {
+        return start(mainClass, log, List.of(), args);
+    }
+
+    /** {@link #start(Class, Path, String...)} with {@code jvmOptions} (system properties, heap) added. */
+    public static ServerProcess start(Class<?> mainClass, Path log, List<String> jvmOptions, String... args)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-Dquorumfs.log.level=WARN", "-cp", System.getProperty("java.class.path"),
-                mainClass.getName()));
+                "-Xmx256m", "-Dquorumfs.log.level=WARN"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
         cmd.addAll(List.of(args));
         Files.createDirectories(log.getParent());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -52,6 +59,10 @@ public final class ServerProcess implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    public boolean alive() {
+        return process.isAlive();
     }
 
     /** SIGKILL, and wait for the process to be gone. */

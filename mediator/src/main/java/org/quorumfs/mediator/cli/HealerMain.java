@@ -1,5 +1,6 @@
 package org.quorumfs.mediator.cli;
 
+import org.quorumfs.common.rpc.SecurityOptions;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.mediator.Healer;
 import org.slf4j.Logger;
@@ -23,6 +24,9 @@ import java.util.concurrent.Callable;
 @Command(name = "healer", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Heals missed replicas, scrubs every replica against its MD5 and collects garbage, in the background.")
 public final class HealerMain implements Callable<Integer> {
+    @Mixin
+    SecurityOptions security;
+
     private static final Logger log = LoggerFactory.getLogger(HealerMain.class);
     static final String LEASE = "healer";
     static final int LEASE_MILLIS = 10_000;

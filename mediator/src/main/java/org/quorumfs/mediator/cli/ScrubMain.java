@@ -1,5 +1,6 @@
 package org.quorumfs.mediator.cli;
 
+import org.quorumfs.common.rpc.SecurityOptions;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.mediator.Healer;
 import picocli.CommandLine;
@@ -16,6 +17,9 @@ import java.util.concurrent.Callable;
 @Command(name = "scrub", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Checks every replica of every block against its MD5 now, repairing bad and missing ones.")
 public final class ScrubMain implements Callable<Integer> {
+    @Mixin
+    SecurityOptions security;
+
     @Mixin
     ClusterOptions cluster;
 

@@ -1,5 +1,6 @@
 package org.quorumfs.mediator.cli;
 
+import org.quorumfs.common.rpc.SecurityOptions;
 import com.google.common.net.HostAndPort;
 import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.DataService;
@@ -30,6 +31,9 @@ import java.util.concurrent.Callable;
 @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Shows the cluster's health (exit 0 healthy, 1 degraded, 2 unreachable), or one file's replicas.")
 public final class StatusMain implements Callable<Integer> {
+    @Mixin
+    SecurityOptions security;
+
     static final int HEALTHY = 0;
     static final int DEGRADED = 1;
     static final int UNREACHABLE = 2;
