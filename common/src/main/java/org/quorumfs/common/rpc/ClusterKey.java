@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
 
@@ -88,6 +89,12 @@ public final class ClusterKey {
         mac.update((byte) '\n');
         mac.update(body);
         return HexFormat.of().formatHex(mac.doFinal());
+    }
+
+    /** The Authorization header's value proving this key for {@code body} sent at {@code timeMillis}. */
+    String authorization(long timeMillis, byte[] body) {
+        String credentials = user(timeMillis) + ":" + proof(timeMillis, body);
+        return "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.US_ASCII));
     }
 
     /** The Basic credentials' user name for a request sent at {@code timeMillis}. */

@@ -42,7 +42,7 @@ public final class ClusterTls {
 
     private ClusterTls(SSLContext context) {
         this.serverSockets = context.getServerSocketFactory();
-        this.clientSockets = context.getSocketFactory();
+        this.clientSockets = new NoDelaySocketFactory(context.getSocketFactory());
     }
 
     /** TLS with the key pair and certificates of the PKCS#12 store {@code file}. */

@@ -41,6 +41,7 @@ final class ConnectionGuard implements AutoCloseable {
     private final Set<String> logged = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService watchdog;
     private final Map<Phase, LongAdder> cuts = new EnumMap<>(Phase.class);
+    private final LongAdder served = new LongAdder();
 
     ConnectionGuard(ConnectionLimits limits, String name) {
         this.limits = limits;
@@ -86,6 +87,7 @@ final class ConnectionGuard implements AutoCloseable {
                 g.real.close();
                 return;
             }
+            served.increment();
             live.add(g);
             CURRENT.set(g);
             connection.run();
@@ -117,6 +119,11 @@ final class ConnectionGuard implements AutoCloseable {
     /** Connections cut so far while in {@code phase}. */
     long cuts(Phase phase) {
         return cuts.get(phase).sum();
+    }
+
+    /** Connections served since the start. */
+    long servedConnections() {
+        return served.sum();
     }
 
     int liveConnections() {

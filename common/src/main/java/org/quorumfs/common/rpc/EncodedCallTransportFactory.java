@@ -17,8 +17,6 @@ import java.io.InputStream;
 import java.net.URL;
 import java.net.URLConnection;
 import javax.net.ssl.HttpsURLConnection;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.Optional;
 
 /**
@@ -71,20 +69,22 @@ final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
         @Override
         protected ReqWriter newReqWriter(XmlRpcRequest request) throws XmlRpcException, IOException, SAXException {
             byte[] body;
+            String authorization = null;
             if (request.getParameterCount() == 1 && request.getParameter(0) instanceof EncodedCall call) {
                 body = call.body();
+                if (key != null) {
+                    authorization = call.authorization(key, System.currentTimeMillis());
+                }
             } else if (key != null) {
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
                 super.newReqWriter(request).write(out);
                 body = out.toByteArray();
+                authorization = key.authorization(System.currentTimeMillis(), body);
             } else {
                 return super.newReqWriter(request);
             }
-            if (key != null) {
-                long now = System.currentTimeMillis();
-                String credentials = ClusterKey.user(now) + ":" + key.proof(now, body);
-                setRequestHeader("Authorization", "Basic "
-                        + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.US_ASCII)));
+            if (authorization != null) {
+                setRequestHeader("Authorization", authorization);
             }
             setContentLength(body.length);
             return out -> out.write(body);

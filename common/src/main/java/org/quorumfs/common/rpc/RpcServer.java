@@ -129,6 +129,11 @@ public final class RpcServer implements AutoCloseable {
         return webServer.guard.liveConnections();
     }
 
+    /** Connections served since the start (tests). */
+    long servedConnections() {
+        return webServer.guard.servedConnections();
+    }
+
     /** Connections cut so far for outlasting the deadline in {@code phase} (tests). */
     long cuts(ConnectionGuard.Phase phase) {
         return webServer.guard.cuts(phase);
@@ -351,13 +356,19 @@ public final class RpcServer implements AutoCloseable {
         @Override
         protected void writeError(XmlRpcStreamRequestConfig config, OutputStream stream, Throwable error)
                 throws XmlRpcException {
+            // A fault is an ordinary XML-RPC answer: sent with the same headers as a result, so the
+            // connection stays open. (The library's error header says "Connection: close" and ends
+            // the connection after every fault: every lookup of a name that does not exist, which
+            // every create and most programs make, then cost a new connection, and over TLS a
+            // handshake.) Requests that must not keep the connection (a refused or oversized one)
+            // have keep-alive turned off before they get here.
             RequestData data = (RequestData) config;
             try {
                 if (data.isByteArrayRequired()) {
                     super.writeError(config, stream, error);
-                    data.getConnection().writeError(data, error, (ByteArrayOutputStream) stream);
+                    data.getConnection().writeResponse(data, stream);
                 } else {
-                    data.getConnection().writeErrorHeader(data, error, -1);
+                    data.getConnection().writeResponseHeader(data, -1);
                     super.writeError(config, stream, error);
                     stream.flush();
                 }

@@ -105,6 +105,16 @@ class RpcServerTest {
     }
 
     @Test
+    void faults_keepTheConnection_likeResults() {
+        for (int i = 0; i < 50; i++) {
+            assertThatThrownBy(() -> echo.fail(ErrorCode.NOT_FOUND.wire())).isInstanceOf(FsException.class);
+            assertThat(echo.echo(new byte[] {(byte) i})).containsExactly(i);
+        }
+        // Faults once closed their connection: every failed lookup then cost a new one (and a TLS handshake).
+        assertThat(server.servedConnections()).isLessThanOrEqualTo(2);
+    }
+
+    @Test
     void unexpectedException_isInternal_andDoesNotLeakDetails() {
         assertThatThrownBy(() -> echo.boom())
                 .isInstanceOfSatisfying(FsException.class, e -> {
