@@ -32,6 +32,13 @@ final class PathResolver {
     private final Cache<String, Long> directories;
     private final Cache<String, Remembered> recent;
     /**
+     * Attributes a directory listing brought, for every name in it: they answer the stat that
+     * follows each name ({@code ls -l}, {@code find}) for up to {@link #LISTED_TTL}, so another
+     * mount's change to a listed file shows up to that late (a change of this mount at once).
+     */
+    private final Cache<String, Remembered> listed;
+    static final Duration LISTED_TTL = Duration.ofSeconds(1);
+    /**
      * Files this mount has open that were unlinked or renamed over here: libfuse keeps their path
      * alive under a hidden name it chose ({@value #HIDDEN_PREFIX}...), which names the orphaned
      * inode here and nowhere at the meta-server, until the last close. Keyed by that name.
@@ -48,6 +55,7 @@ final class PathResolver {
         this.mediator = mediator;
         this.directories = CacheBuilder.newBuilder().maximumSize(100_000).expireAfterWrite(ttl).build();
         this.recent = CacheBuilder.newBuilder().maximumSize(10_000).expireAfterWrite(ATTRIBUTES_TTL).build();
+        this.listed = CacheBuilder.newBuilder().maximumSize(100_000).expireAfterWrite(LISTED_TTL).build();
     }
 
     /**
@@ -129,8 +137,22 @@ final class PathResolver {
 
     /** The attributes remembered for {@code path}, if they are still good to answer with. */
     Optional<Attributes> remembered(String path) {
+        long now = generation.get();
         Remembered r = recent.getIfPresent(path);
-        return r != null && r.generation() == generation.get() ? Optional.of(r.attributes()) : Optional.empty();
+        if (r == null || r.generation() != now) {
+            r = listed.getIfPresent(path);
+        }
+        return r != null && r.generation() == now ? Optional.of(r.attributes()) : Optional.empty();
+    }
+
+    /** The generation now: a listing started at it remembers its entries only if no change came between. */
+    long generation() {
+        return generation.get();
+    }
+
+    /** A directory listing begun at generation {@code gen} said {@code path} has {@code attributes}. */
+    void listed(String path, Attributes attributes, long gen) {
+        listed.put(path, new Remembered(attributes, gen));
     }
 
     private Attributes fetch(String path) {

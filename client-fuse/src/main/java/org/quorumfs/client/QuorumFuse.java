@@ -7,9 +7,9 @@ import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
 import org.quorumfs.common.protocol.AttributeChanges;
 import org.quorumfs.common.protocol.Attributes;
-import org.quorumfs.common.protocol.DirEntry;
 import org.quorumfs.common.protocol.FileType;
 import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.ListedEntry;
 import org.quorumfs.common.protocol.Limits;
 import org.quorumfs.mediator.Mediator;
 import org.slf4j.Logger;
@@ -441,13 +441,17 @@ final class QuorumFuse extends FuseStubFS {
             }
             long ino = paths.inode(path);
             String prefix = path.equals("/") ? "/" : path + "/";
-            for (DirEntry e : mediator.readdir(ino)) {
-                // The type in each entry spares `ls` and `find` a getattr per name.
+            long gen = paths.generation();
+            for (ListedEntry e : mediator.readdirPlus(ino)) {
+                // The type in each entry spares `ls` and `find` a getattr per name, and the
+                // attributes answer the stat that follows each name without a lookup.
+                Attributes a = e.attributes();
                 FileStat stat = new FileStat(jnr.ffi.Runtime.getSystemRuntime());
-                stat.st_mode.set(e.mode());
-                stat.st_ino.set(e.ino());
-                if ((e.mode() & FileType.TYPE_MASK) == FileType.DIRECTORY.bits()) {
-                    paths.rememberDirectory(prefix + e.name(), e.ino());
+                stat.st_mode.set(a.mode());
+                stat.st_ino.set(a.ino());
+                paths.listed(prefix + e.name(), a, gen);
+                if (a.isDirectory()) {
+                    paths.rememberDirectory(prefix + e.name(), a.ino());
                 }
                 if (filler.apply(buf, ByteBuffer.wrap(e.name().getBytes(StandardCharsets.UTF_8)),
                         jnr.ffi.Struct.getMemory(stat), 0) != 0) {

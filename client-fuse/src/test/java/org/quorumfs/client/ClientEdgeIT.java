@@ -292,4 +292,19 @@ class ClientEdgeIT {
         assertThat(tooBig.err()).contains("File too large");
         assertThat(out("stat -c %s sparse")).isEqualTo("1000000000000000\n");
     }
+
+    @Test
+    void aListingsAttributes_answerStat_ownChangesShowAtOnce_anotherMountsWithinASecond() throws Exception {
+        out("mkdir lst && for i in 1 2 3; do echo $i > lst/f$i; done");
+        // This mount's own changes after a listing are seen at once.
+        assertThat(out("ls -l lst > /dev/null && chmod 600 lst/f1 && echo more >> lst/f3 && stat -c '%a %s' lst/f1 lst/f3"))
+                .isEqualTo("600 2\n644 7\n");
+        // Another mount's change shows within the listing's second (README: attributes from a listing).
+        out("ls -l lst > /dev/null");
+        cluster.bash("chmod 640 " + second + "/lst/f2 && echo grown >> " + second + "/lst/f2").ok();
+        Thread.sleep(PathResolver.LISTED_TTL.toMillis() + 200);
+        assertThat(out("stat -c '%a %s' lst/f2")).isEqualTo("640 8\n");
+        assertThat(out("ls -l lst | awk '{print $1, $5, $9}' | tail -3")).isEqualTo("-rw------- 2 f1\n-rw-r----- 8 f2\n-rw-r--r-- 7 f3\n");
+    }
+
 }

@@ -9,6 +9,7 @@ import org.quorumfs.common.protocol.BlockCommit;
 import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.DirEntry;
+import org.quorumfs.common.protocol.ListedEntry;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
@@ -297,6 +298,22 @@ public final class Mediator implements AutoCloseable {
             Object[] page = meta.readdir(id(ino), after, PAGE);
             for (Object e : page) {
                 all.add(DirEntry.fromWire(e));
+            }
+            if (page.length < PAGE) {
+                return all;
+            }
+            after = all.get(all.size() - 1).name();
+        }
+    }
+
+    /** Every entry of a directory with its attributes, fetched page by page. */
+    public List<ListedEntry> readdirPlus(long ino) {
+        List<ListedEntry> all = new ArrayList<>();
+        String after = "";
+        while (true) {
+            Object[] page = meta.readdirPlus(id(ino), after, PAGE);
+            for (Object e : page) {
+                all.add(ListedEntry.fromWire(e));
             }
             if (page.length < PAGE) {
                 return all;

@@ -5,6 +5,7 @@ import org.quorumfs.common.protocol.BlockCommit;
 import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.DirEntry;
+import org.quorumfs.common.protocol.ListedEntry;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FileType;
 import org.quorumfs.common.protocol.FsException;
@@ -123,6 +124,14 @@ final class MetaServiceImpl implements MetaService {
             throw FsException.invalid("limit must be 1.." + Limits.MAX_PAGE + ", got " + limit);
         }
         return store.readdir(ino(ino, "ino"), after, limit).stream().map(DirEntry::toWire).toArray();
+    }
+
+    @Override
+    public Object[] readdirPlus(String ino, String after, int limit) {
+        if (limit < 1 || limit > Limits.MAX_PAGE) {
+            throw FsException.invalid("limit must be 1.." + Limits.MAX_PAGE + ", got " + limit);
+        }
+        return store.readdirPlus(ino(ino, "ino"), after, limit).stream().map(ListedEntry::toWire).toArray();
     }
 
     @Override

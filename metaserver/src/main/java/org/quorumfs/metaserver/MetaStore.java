@@ -6,6 +6,7 @@ import org.quorumfs.common.protocol.BlockCommit;
 import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.DirEntry;
+import org.quorumfs.common.protocol.ListedEntry;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FileType;
 import org.quorumfs.common.protocol.FsException;
@@ -268,6 +269,27 @@ final class MetaStore implements AutoCloseable {
                 try (ResultSet r = s.executeQuery()) {
                     while (r.next()) {
                         out.add(new DirEntry(r.getString(1), r.getLong(2), r.getInt(3)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    synchronized List<ListedEntry> readdirPlus(long ino, String after, int limit) {
+        return tx(() -> {
+            directory(ino);
+            List<ListedEntry> out = new ArrayList<>();
+            try (PreparedStatement s = db.prepareStatement(
+                    "SELECT d.name, i.ino, i.mode, i.nlink, i.uid, i.gid, i.size, i.atime, i.mtime, i.ctime, i.rdev"
+                            + " FROM dentries d JOIN inodes i ON i.ino = d.ino"
+                            + " WHERE d.parent=? AND d.name > ? ORDER BY d.name LIMIT ?")) {
+                bind(s, ino, after, limit);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        out.add(new ListedEntry(r.getString(1), new Attributes(r.getLong(2), r.getInt(3), r.getInt(4),
+                                r.getInt(5), r.getInt(6), r.getLong(7), r.getLong(8), r.getLong(9), r.getLong(10),
+                                r.getLong(11))));
                     }
                 }
             }

@@ -11,6 +11,7 @@ import org.quorumfs.common.protocol.BlockCommit;
 import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.DirEntry;
+import org.quorumfs.common.protocol.ListedEntry;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Md5;
@@ -210,6 +211,35 @@ class MetaServiceIT {
             after = seen.get(seen.size() - 1);
         }
         assertThat(seen).isEqualTo(expected);
+    }
+
+    @Test
+    void readdirPlus_givesEachEntrysAttributes_asGetattrDoes_pageByPage() {
+        Attributes d = mkdir(ROOT, "plus");
+        for (int i = 0; i < 1_200; i++) {
+            create(id(d), "f" + i);
+        }
+        mkdir(id(d), "sub");
+        meta.symlink(id(d), "link", "f1", 0, 0);
+        List<ListedEntry> seen = new ArrayList<>();
+        String after = "";
+        while (true) {
+            Object[] page = meta.readdirPlus(id(d), after, 1000);
+            for (Object o : page) {
+                seen.add(ListedEntry.fromWire(o));
+            }
+            if (page.length < 1000) {
+                break;
+            }
+            after = seen.get(seen.size() - 1).name();
+        }
+        assertThat(seen).hasSize(1_202);
+        assertThat(seen).extracting(ListedEntry::name).isSorted();
+        for (ListedEntry e : seen) {
+            assertThat(e.attributes()).isEqualTo(Attributes.fromWire(meta.getattr(id(e.attributes()))));
+        }
+        assertCode(ErrorCode.NOT_DIRECTORY, () -> meta.readdirPlus(id(seen.get(0).attributes()), "", 10));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.readdirPlus(ROOT, "", 0));
     }
 
     @Test

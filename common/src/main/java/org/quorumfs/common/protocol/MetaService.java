@@ -87,6 +87,13 @@ public interface MetaService {
     Object[] readdir(String ino, String after, int limit);
 
     /**
+     * {@link #readdir}, each entry with the full attributes of what it names: an array of
+     * {@link ListedEntry} structs. A client lists and learns every entry's attributes in one call
+     * instead of a lookup per name ({@code ls -l}, {@code find}, {@code git status}).
+     */
+    Object[] readdirPlus(String ino, String after, int limit);
+
+    /**
      * Counts: {@code files} (int), {@code bytes} (decimal string, sum of file sizes), and for the
      * healer and status: {@code blocks} (committed blocks), {@code missed} (replicas recorded as
      * having missed a write), {@code garbage} (freed inodes whose replicas remain), all decimal strings.
