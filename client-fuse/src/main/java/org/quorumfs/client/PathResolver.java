@@ -5,6 +5,7 @@ import com.google.common.cache.CacheBuilder;
 import org.quorumfs.common.protocol.Attributes;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.ListedEntry;
 import org.quorumfs.common.protocol.MetaService;
 import org.quorumfs.mediator.Mediator;
 
@@ -39,6 +40,15 @@ final class PathResolver {
     private final Cache<String, Remembered> listed;
     static final Duration LISTED_TTL = Duration.ofSeconds(1);
     /**
+     * Directories listed within {@link #LISTED_TTL}, by this mount's readdir or by a lookup: the
+     * first name looked up in a directory not listed lately is looked up by listing the directory
+     * (its first {@link #PREFETCH_ENTRIES} entries with their attributes, one call as a lookup is),
+     * so a program stat-ing or opening file after file there (a build, {@code git status}, a
+     * backup) finds the others here.
+     */
+    private final Cache<String, Boolean> listedDirectories;
+    static final int PREFETCH_ENTRIES = 256;
+    /**
      * Files this mount has open that were unlinked or renamed over here: libfuse keeps their path
      * alive under a hidden name it chose ({@value #HIDDEN_PREFIX}...), which names the orphaned
      * inode here and nowhere at the meta-server, until the last close. Keyed by that name.
@@ -56,6 +66,7 @@ final class PathResolver {
         this.directories = CacheBuilder.newBuilder().maximumSize(100_000).expireAfterWrite(ttl).build();
         this.recent = CacheBuilder.newBuilder().maximumSize(10_000).expireAfterWrite(ATTRIBUTES_TTL).build();
         this.listed = CacheBuilder.newBuilder().maximumSize(100_000).expireAfterWrite(LISTED_TTL).build();
+        this.listedDirectories = CacheBuilder.newBuilder().maximumSize(10_000).expireAfterWrite(LISTED_TTL).build();
     }
 
     /**
@@ -160,6 +171,10 @@ final class PathResolver {
             return mediator.getattr(MetaService.ROOT);
         }
         Entry e = entry(path);
+        Attributes listedHere = lookupByListing(path, e);
+        if (listedHere != null) {
+            return listedHere;
+        }
         try {
             return mediator.lookup(e.parent(), e.name());
         } catch (FsException ex) {
@@ -169,6 +184,39 @@ final class PathResolver {
             }
             return mediator.lookup(entry(path).parent(), e.name());
         }
+    }
+
+    /** {@code dir} was just listed by this mount: its entries are remembered already. */
+    void listedDirectory(String dir) {
+        listedDirectories.put(dir, true);
+    }
+
+    /**
+     * The first lookup in a directory not listed lately lists it instead, remembering every
+     * entry; the attributes of {@code e} if it was among them, else null (not there, past the
+     * first page, or the listing failed: a plain lookup decides).
+     */
+    private Attributes lookupByListing(String path, Entry e) {
+        int slash = path.lastIndexOf('/');
+        String dir = slash == 0 ? "/" : path.substring(0, slash);
+        if (listedDirectories.asMap().putIfAbsent(dir, true) != null) {
+            return null;
+        }
+        long gen = generation.get();
+        String prefix = dir.equals("/") ? "/" : dir + "/";
+        Attributes found = null;
+        try {
+            for (ListedEntry le : mediator.readdirPlusPage(e.parent(), "", PREFETCH_ENTRIES)) {
+                listed(prefix + le.name(), le.attributes(), gen);
+                if (le.name().equals(e.name())) {
+                    found = le.attributes();
+                }
+            }
+        } catch (FsException ex) {
+            listedDirectories.invalidate(dir);
+            return null;
+        }
+        return found;
     }
 
     long inode(String path) {

@@ -442,6 +442,7 @@ final class QuorumFuse extends FuseStubFS {
             long ino = paths.inode(path);
             String prefix = path.equals("/") ? "/" : path + "/";
             long gen = paths.generation();
+            paths.listedDirectory(path);
             for (ListedEntry e : mediator.readdirPlus(ino)) {
                 // The type in each entry spares `ls` and `find` a getattr per name, and the
                 // attributes answer the stat that follows each name without a lookup.

@@ -306,6 +306,15 @@ public final class Mediator implements AutoCloseable {
         }
     }
 
+    /** One page of a directory's entries with their attributes: up to {@code limit} after name {@code after}. */
+    public List<ListedEntry> readdirPlusPage(long ino, String after, int limit) {
+        List<ListedEntry> page = new ArrayList<>();
+        for (Object e : meta.readdirPlus(id(ino), after, limit)) {
+            page.add(ListedEntry.fromWire(e));
+        }
+        return page;
+    }
+
     /** Every entry of a directory with its attributes, fetched page by page. */
     public List<ListedEntry> readdirPlus(long ino) {
         List<ListedEntry> all = new ArrayList<>();
