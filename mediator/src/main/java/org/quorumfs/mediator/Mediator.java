@@ -8,7 +8,6 @@ import org.quorumfs.common.protocol.Attributes;
 import org.quorumfs.common.protocol.BlockCommit;
 import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
-import org.quorumfs.common.protocol.DirEntry;
 import org.quorumfs.common.protocol.ListedEntry;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
@@ -290,22 +289,6 @@ public final class Mediator implements AutoCloseable {
         freed(meta.rename(id(srcParent), srcName, id(dstParent), dstName));
     }
 
-    /** Every entry of a directory, fetched page by page. */
-    public List<DirEntry> readdir(long ino) {
-        List<DirEntry> all = new ArrayList<>();
-        String after = "";
-        while (true) {
-            Object[] page = meta.readdir(id(ino), after, PAGE);
-            for (Object e : page) {
-                all.add(DirEntry.fromWire(e));
-            }
-            if (page.length < PAGE) {
-                return all;
-            }
-            after = all.get(all.size() - 1).name();
-        }
-    }
-
     /** One page of a directory's entries with their attributes: up to {@code limit} after name {@code after}. */
     public List<ListedEntry> readdirPlusPage(long ino, String after, int limit) {
         List<ListedEntry> page = new ArrayList<>();
@@ -318,16 +301,12 @@ public final class Mediator implements AutoCloseable {
     /** Every entry of a directory with its attributes, fetched page by page. */
     public List<ListedEntry> readdirPlus(long ino) {
         List<ListedEntry> all = new ArrayList<>();
-        String after = "";
         while (true) {
-            Object[] page = meta.readdirPlus(id(ino), after, PAGE);
-            for (Object e : page) {
-                all.add(ListedEntry.fromWire(e));
-            }
-            if (page.length < PAGE) {
+            List<ListedEntry> page = readdirPlusPage(ino, all.isEmpty() ? "" : all.get(all.size() - 1).name(), PAGE);
+            all.addAll(page);
+            if (page.size() < PAGE) {
                 return all;
             }
-            after = all.get(all.size() - 1).name();
         }
     }
 

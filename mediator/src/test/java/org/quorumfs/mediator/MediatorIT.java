@@ -197,6 +197,6 @@ class MediatorIT {
         for (int i = 0; i < 2100; i++) {
             mediator.create(d, String.format("f%05d", i), 0644, 0, 0);
         }
-        assertThat(mediator.readdir(d)).hasSize(2100);
+        assertThat(mediator.readdirPlus(d)).hasSize(2100);
     }
 }

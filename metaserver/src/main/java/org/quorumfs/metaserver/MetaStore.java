@@ -259,21 +259,8 @@ final class MetaStore implements AutoCloseable {
     }
 
     synchronized List<DirEntry> readdir(long ino, String after, int limit) {
-        return tx(() -> {
-            directory(ino);
-            List<DirEntry> out = new ArrayList<>();
-            try (PreparedStatement s = db.prepareStatement(
-                    "SELECT d.name, d.ino, i.mode FROM dentries d JOIN inodes i ON i.ino = d.ino"
-                            + " WHERE d.parent=? AND d.name > ? ORDER BY d.name LIMIT ?")) {
-                bind(s, ino, after, limit);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        out.add(new DirEntry(r.getString(1), r.getLong(2), r.getInt(3)));
-                    }
-                }
-            }
-            return out;
-        });
+        return readdirPlus(ino, after, limit).stream()
+                .map(e -> new DirEntry(e.name(), e.attributes().ino(), e.attributes().mode())).toList();
     }
 
     synchronized List<ListedEntry> readdirPlus(long ino, String after, int limit) {
@@ -287,9 +274,7 @@ final class MetaStore implements AutoCloseable {
                 bind(s, ino, after, limit);
                 try (ResultSet r = s.executeQuery()) {
                     while (r.next()) {
-                        out.add(new ListedEntry(r.getString(1), new Attributes(r.getLong(2), r.getInt(3), r.getInt(4),
-                                r.getInt(5), r.getInt(6), r.getLong(7), r.getLong(8), r.getLong(9), r.getLong(10),
-                                r.getLong(11))));
+                        out.add(new ListedEntry(r.getString(1), attributesAt(r, 2)));
                     }
                 }
             }
@@ -803,10 +788,16 @@ final class MetaStore implements AutoCloseable {
                 if (!r.next()) {
                     return null;
                 }
-                return new Attributes(r.getLong(1), r.getInt(2), r.getInt(3), r.getInt(4), r.getInt(5),
-                        r.getLong(6), r.getLong(7), r.getLong(8), r.getLong(9), r.getLong(10));
+                return attributesAt(r, 1);
             }
         }
+    }
+
+    /** The attributes in columns ino, mode, nlink, uid, gid, size, atime, mtime, ctime, rdev from {@code first} on. */
+    private static Attributes attributesAt(ResultSet r, int first) throws SQLException {
+        return new Attributes(r.getLong(first), r.getInt(first + 1), r.getInt(first + 2), r.getInt(first + 3),
+                r.getInt(first + 4), r.getLong(first + 5), r.getLong(first + 6), r.getLong(first + 7),
+                r.getLong(first + 8), r.getLong(first + 9));
     }
 
     private long setting(String key) throws SQLException {
