@@ -16,6 +16,9 @@ QFS_JAVA_OPTS=(-Xss1m -Dfile.encoding=UTF-8 -Dsun.jnu.encoding=UTF-8 '-Djdk.seri
 QFS_CLUSTER_ARGS=()
 cluster_key() {
   local f=${QFS_KEY_FILE:-$QFS_VAR/cluster.key} tls=${QFS_TLS_STORE:-$QFS_VAR/tls/cluster.p12}
+  # Absolute: servers start from / (see start_server), where a relative path would name nothing.
+  [ "$f" = none ] || f=$(realpath -m "$f")
+  [ "$tls" = none ] || tls=$(realpath -m "$tls")
   if [ "$f" != none ]; then
     if [ ! -f "$f" ]; then
       mkdir -p "$(dirname "$f")"
