@@ -28,16 +28,8 @@ class ClusterSecurityIT {
         }
     }
 
-    private String out(String command) {
-        return cluster.sh(command).ok().out();
-    }
-
     private int port(int i) {
         return cluster.dataPorts.get(i);
-    }
-
-    private long pid(int i) throws Exception {
-        return Long.parseLong(Files.readString(cluster.var.resolve("run/" + port(i) + ".pid")).trim());
     }
 
     @Test
@@ -53,16 +45,16 @@ class ClusterSecurityIT {
                 + " && printf 'POST /RPC2 HTTP/1.1\\r\\nContent-Length: 0\\r\\n\\r\\n' >&3 && timeout 5 cat <&3 | head -c 100").out();
         assertThat(plain).doesNotStartWith("HTTP/");
 
-        out("head -c 6000000 /dev/urandom > a && sha256sum a > ../sums");
+        cluster.out("head -c 6000000 /dev/urandom > a && sha256sum a > ../sums");
         cluster.script("kill-server " + port(1)).ok();
-        out("head -c 3000000 /dev/urandom > b && sha256sum a b > ../sums");
+        cluster.out("head -c 3000000 /dev/urandom > b && sha256sum a b > ../sums");
         cluster.script("dataserver " + port(1) + " --background").ok();
         Thread.sleep(2200); // past the mount's back-off for a server that failed
-        long hung = pid(2);
+        long hung = cluster.dataServerPid(2);
         cluster.bash("kill -STOP " + hung).ok();
         try {
-            out("head -c 2000000 /dev/urandom > c && sha256sum a b c > ../sums");
-            assertThat(out("sha256sum -c ../sums --quiet && echo same")).isEqualTo("same\n");
+            cluster.out("head -c 2000000 /dev/urandom > c && sha256sum a b c > ../sums");
+            assertThat(cluster.out("sha256sum -c ../sums --quiet && echo same")).isEqualTo("same\n");
         } finally {
             cluster.bash("kill -CONT " + hung).ok();
         }
@@ -83,7 +75,7 @@ class ClusterSecurityIT {
         MountedCluster.shell(MountedCluster.ROOT.resolve("scripts/tls-init").toString(),
                 Map.of("QFS_VAR", dir.resolve("var").toString())).ok();
         cluster = MountedCluster.start(dir, 3, "");
-        out("echo kept > f && mkdir d");
+        cluster.out("echo kept > f && mkdir d");
         Path other = dir.resolve("other.key");
         Files.writeString(other, "ab".repeat(32));
         Path second = dir.resolve("second");
@@ -100,7 +92,7 @@ class ClusterSecurityIT {
         assertThat(plain.err()).contains("TLS");
 
         assertThat(cluster.mounted()).isTrue();
-        assertThat(out("cat f && ls")).isEqualTo("kept\nd\nf\n");
+        assertThat(cluster.out("cat f && ls")).isEqualTo("kept\nd\nf\n");
         assertThat(Files.readString(cluster.var.resolve("log/metaserver-" + cluster.metaPort + ".log")))
                 .contains("refused a request from 127.0.0.1: wrong proof")
                 .contains("a TLS handshake failed");

@@ -104,6 +104,16 @@ final class MountedCluster implements AutoCloseable {
         return bash("cd " + mnt + " && " + command);
     }
 
+    /** {@link #sh}'s output, the command required to succeed. */
+    String out(String command) {
+        return sh(command).ok().out();
+    }
+
+    /** The pid of data server {@code i}, from its pid file. */
+    long dataServerPid(int i) throws IOException {
+        return Long.parseLong(Files.readString(var.resolve("run/" + dataPorts.get(i) + ".pid")).trim());
+    }
+
     Result bash(String command) {
         return shell(command, Map.of("QFS_VAR", var.toString(), "MNT", mnt.toString(), "VAR", var.toString()));
     }
