@@ -121,13 +121,16 @@ class DataServiceIT {
     @Test
     void aStockXmlRpcClient_storesAndFetchesABlock() throws Exception {
         String script = String.join("\n",
-                "import sys, xmlrpc.client",
+                "import hashlib, sys, xmlrpc.client",
                 "ds = xmlrpc.client.ServerProxy('http://127.0.0.1:%d/RPC2')" .formatted(server.port()),
                 "svc = 'org.quorumfs.common.protocol.DataService.'",
                 "block = bytes(range(256)) * 5000",
                 "assert getattr(ds, svc + 'put')('11', 2, '77', xmlrpc.client.Binary(block)) is True",
                 "got = getattr(ds, svc + 'get')('11', 2, '77')",
                 "assert got['found'] and got['data'].data == block",
+                "checked = getattr(ds, svc + 'check')('11', 2, '77')",
+                "assert checked == {'found': True, 'length': len(block), 'md5': hashlib.md5(block).hexdigest()}",
+                "assert getattr(ds, svc + 'get')('11', 2, '78') == {'found': False}",
                 "part = getattr(ds, svc + 'getRange')('11', 2, '77', 65536, 10)",
                 "assert part['data'].data == block[65536:65546]",
                 "print('ok')");

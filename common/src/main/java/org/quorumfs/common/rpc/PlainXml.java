@@ -1,6 +1,9 @@
 package org.quorumfs.common.rpc;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
@@ -19,6 +22,11 @@ final class PlainXml {
             super(null, null, false, false);
         }
     }
+
+    private static final VarHandle WORDS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long EVERY_LT = 0x3c3c3c3c3c3c3c3cL;
+    private static final long EVERY_ONE = 0x0101010101010101L;
+    private static final long EVERY_HIGH = 0x8080808080808080L;
 
     private final byte[] b;
     private int at;
@@ -109,10 +117,21 @@ final class PlainXml {
                 : Arrays.copyOfRange(d.array(), d.arrayOffset() + d.position(), d.arrayOffset() + d.limit());
     }
 
-    /** Where the next '<' is: a plain loop over bytes, which the JIT compiles tight. */
+    /**
+     * Where the next '<' is. Eight bytes at a time: the scan ran over each block's 1.4 MB of base64
+     * byte by byte, a quarter of a read's parsing. A word holds a '<' exactly when its XOR with
+     * eight '<' holds a zero byte, which the classic test below detects without a false answer.
+     */
     private int nextTag() throws NotPlain {
         byte[] bytes = b;
-        for (int i = at; i < bytes.length; i++) {
+        int i = at;
+        for (; i + Long.BYTES <= bytes.length; i += Long.BYTES) {
+            long x = (long) WORDS.get(bytes, i) ^ EVERY_LT;
+            if (((x - EVERY_ONE) & ~x & EVERY_HIGH) != 0) {
+                break;
+            }
+        }
+        for (; i < bytes.length; i++) {
             if (bytes[i] == '<') {
                 return i;
             }

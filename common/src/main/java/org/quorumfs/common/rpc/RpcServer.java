@@ -380,17 +380,28 @@ public final class RpcServer implements AutoCloseable {
         protected void writeResponse(XmlRpcStreamRequestConfig config, OutputStream stream, Object result)
                 throws XmlRpcException {
             RequestData data = (RequestData) config;
+            byte[] plain = PlainResponseWriter.write(result);
             try {
                 if (data.isByteArrayRequired()) {
-                    super.writeResponse(config, stream, result);
+                    writeBody(config, stream, result, plain);
                     data.getConnection().writeResponse(data, stream);
                 } else {
                     data.getConnection().writeResponseHeader(data, -1);
-                    super.writeResponse(config, stream, result);
+                    writeBody(config, stream, result, plain);
                     stream.flush();
                 }
             } catch (IOException e) {
                 throw new XmlRpcException(e.getMessage(), e);
+            }
+        }
+
+        /** The plain layout when the result has it (a block read's answer), else the library's writer. */
+        private void writeBody(XmlRpcStreamRequestConfig config, OutputStream stream, Object result, byte[] plain)
+                throws XmlRpcException, IOException {
+            if (plain != null) {
+                stream.write(plain);
+            } else {
+                super.writeResponse(config, stream, result);
             }
         }
 
