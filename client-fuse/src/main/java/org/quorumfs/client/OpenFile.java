@@ -27,6 +27,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One open regular file, shared by every handle this mount has on it. Writes are gathered per block
@@ -62,6 +63,8 @@ final class OpenFile {
     private final int blockSize;
     private final WriteBackBudget budget;
     private final PieceCache pieces;
+    /** A read of block 0 begun before the open answered; used by the first fetch of block 0 at most. */
+    private final AtomicReference<Mediator.EarlyRead> early = new AtomicReference<>();
     private final BlockMap map;
     private final TreeMap<Integer, DirtyBlock> dirty = new TreeMap<>();
     /** Counts writes, so that the least recently dirtied block can be told. */
@@ -100,9 +103,13 @@ final class OpenFile {
         return ino;
     }
 
-    /** The committed blocks of the first {@link BlockMap#WINDOW}, as the open answered them. */
-    void knowFirstBlocks(List<BlockStatus> first) {
+    /**
+     * The committed blocks of the first {@link BlockMap#WINDOW}, as the open answered them, and a
+     * read of block 0 begun before the open answered (or null).
+     */
+    void knowFirstBlocks(List<BlockStatus> first, Mediator.EarlyRead earlyRead) {
         map.seed(first);
+        early.set(earlyRead);
     }
 
     synchronized long size() {
@@ -311,7 +318,18 @@ final class OpenFile {
     }
 
     private byte[] fetch(int index) {
-        return map.get(index).map(st -> mediator.readBlock(ino, st)).orElse(new byte[0]);
+        Optional<BlockStatus> status = map.get(index);
+        if (status.isEmpty()) {
+            return new byte[0];
+        }
+        Mediator.EarlyRead begun = index == 0 ? early.getAndSet(null) : null;
+        if (begun != null) {
+            Optional<byte[]> bytes = begun.bytesIf(status.get());
+            if (bytes.isPresent()) {
+                return bytes.get();
+            }
+        }
+        return mediator.readBlock(ino, status.get());
     }
 
     /** A block fetched ahead; if that failed, fetched again here so the error is this read's. */

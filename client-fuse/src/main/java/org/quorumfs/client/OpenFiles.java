@@ -1,6 +1,7 @@
 package org.quorumfs.client;
 
 import org.quorumfs.common.protocol.Attributes;
+import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
@@ -57,20 +58,22 @@ final class OpenFiles {
      * meta-server, which answers its size and first blocks (so the open costs the round trip a
      * first read would have cost anyway).
      */
-    long open(long ino, boolean writable) {
+    long open(long ino, boolean writable, Optional<BlockRecord> smallFileGuess) {
         synchronized (byInode) {
             OpenFile f = byInode.get(ino);
             if (f != null) {
                 return attach(f, writable);
             }
         }
+        // A small file's block, as a listing answered it, is read while the open is on the way.
+        Mediator.EarlyRead early = smallFileGuess.map(g -> mediator.readEarly(ino, g)).orElse(null);
         Mediator.Opened o = session.open(ino);
-        return install(ino, o.attributes().size(), false, o.blocks(), writable);
+        return install(ino, o.attributes().size(), false, o.blocks(), writable, early);
     }
 
     /** A new handle on an inode this mount just created with {@link #create}: it has no blocks. */
     long openCreated(long ino, boolean writable) {
-        return install(ino, 0, true, List.of(), writable);
+        return install(ino, 0, true, List.of(), writable, null);
     }
 
     /** Creates a regular file held open by this mount; open it with {@link #openCreated}. */
@@ -78,7 +81,8 @@ final class OpenFiles {
         return session.create(parent, name, mode, uid, gid);
     }
 
-    private long install(long ino, long size, boolean createdEmpty, List<BlockStatus> blocks, boolean writable) {
+    private long install(long ino, long size, boolean createdEmpty, List<BlockStatus> blocks, boolean writable,
+                         Mediator.EarlyRead early) {
         synchronized (byInode) {
             OpenFile f = byInode.get(ino);
             if (f != null) {
@@ -86,7 +90,7 @@ final class OpenFiles {
             } else {
                 f = new OpenFile(ino, size, createdEmpty, mediator, io, budget, pieces);
                 if (!createdEmpty) {
-                    f.knowFirstBlocks(blocks);
+                    f.knowFirstBlocks(blocks, early);
                 }
                 byInode.put(ino, f);
             }

@@ -3,6 +3,7 @@ package org.quorumfs.client;
 import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
 import org.quorumfs.common.protocol.Attributes;
+import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.ListedEntry;
@@ -58,7 +59,11 @@ final class PathResolver {
     /** Bumped by every change this mount makes: attributes remembered before it are not used. */
     private final AtomicLong generation = new AtomicLong();
 
-    private record Remembered(Attributes attributes, long generation) {
+    /** {@code firstBlock}: a small file's one block, as a listing answered it (else null). */
+    private record Remembered(Attributes attributes, long generation, BlockRecord firstBlock) {
+        Remembered(Attributes attributes, long generation) {
+            this(attributes, generation, null);
+        }
     }
 
     PathResolver(Mediator mediator, Duration ttl) {
@@ -161,9 +166,19 @@ final class PathResolver {
         return generation.get();
     }
 
-    /** A directory listing begun at generation {@code gen} said {@code path} has {@code attributes}. */
-    void listed(String path, Attributes attributes, long gen) {
-        listed.put(path, new Remembered(attributes, gen));
+    /** A directory listing begun at generation {@code gen} said what {@code path} is ({@code entry}). */
+    void listed(String path, ListedEntry entry, long gen) {
+        listed.put(path, new Remembered(entry.attributes(), gen, entry.firstBlock()));
+    }
+
+    /**
+     * The one block of the small file at {@code path} as a listing of this mount answered it within
+     * {@link #LISTED_TTL}, while this mount changed nothing: a guess an open can start reading by.
+     */
+    Optional<BlockRecord> listedSmallFile(String path) {
+        Remembered r = listed.getIfPresent(path);
+        return r != null && r.firstBlock() != null && r.generation() == generation.get()
+                && r.attributes().size() == r.firstBlock().length() ? Optional.of(r.firstBlock()) : Optional.empty();
     }
 
     private Attributes fetch(String path) {
@@ -207,7 +222,7 @@ final class PathResolver {
         Attributes found = null;
         try {
             for (ListedEntry le : mediator.readdirPlusPage(e.parent(), "", PREFETCH_ENTRIES)) {
-                listed(prefix + le.name(), le.attributes(), gen);
+                listed(prefix + le.name(), le, gen);
                 if (le.name().equals(e.name())) {
                     found = le.attributes();
                 }

@@ -24,6 +24,7 @@ import ru.serce.jnrfuse.struct.Timespec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.IntSupplier;
 import java.util.function.ToIntFunction;
@@ -200,7 +201,7 @@ final class QuorumFuse extends FuseStubFS {
                 if (a.isDirectory()) {
                     return ErrnoTable.negative(Errno.EISDIR);
                 }
-                fi.fh.set(files.open(a.ino(), writable(fi)));
+                fi.fh.set(files.open(a.ino(), writable(fi), Optional.empty()));
             }
             c.result(path, a);
             return 0;
@@ -214,7 +215,8 @@ final class QuorumFuse extends FuseStubFS {
             if (a.isDirectory()) {
                 return ErrnoTable.negative(Errno.EISDIR);
             }
-            fi.fh.set(files.open(a.ino(), writable(fi)));
+            boolean writable = writable(fi);
+            fi.fh.set(files.open(a.ino(), writable, writable ? Optional.empty() : paths.listedSmallFile(path)));
             return 0;
         });
     }
@@ -450,7 +452,7 @@ final class QuorumFuse extends FuseStubFS {
                 FileStat stat = new FileStat(jnr.ffi.Runtime.getSystemRuntime());
                 stat.st_mode.set(a.mode());
                 stat.st_ino.set(a.ino());
-                paths.listed(prefix + e.name(), a, gen);
+                paths.listed(prefix + e.name(), e, gen);
                 if (a.isDirectory()) {
                     paths.rememberDirectory(prefix + e.name(), a.ino());
                 }

@@ -312,4 +312,15 @@ class ClientEdgeIT {
         assertThat(out("ls -l lst | awk '{print $1, $5, $9}' | tail -3")).isEqualTo("-rw------- 2 f1\n-rw-r----- 8 f2\n-rw-r--r-- 7 f3\n");
     }
 
+    @Test
+    void smallFilesRewrittenOnAnotherMount_afterThisOneListedThem_readTheNewBytes() {
+        out("mkdir early && for i in 1 2 3 4; do echo old$i > early/f$i; done");
+        // The listing carries each small file's block, and an open here starts reading it at
+        // once; the other mount then rewrites them with bytes of the same length, and every open
+        // here must read the new bytes (close-to-open), not the listed block.
+        out("ls -l early > /dev/null");
+        cluster.bash("for i in 1 2 3 4; do echo new$i > " + second + "/early/f$i; done").ok();
+        assertThat(out("cat early/f1 early/f2 early/f3 early/f4")).isEqualTo("new1\nnew2\nnew3\nnew4\n");
+        assertThat(out("ls -l early > /dev/null && cat early/f2")).isEqualTo("new2\n");
+    }
 }

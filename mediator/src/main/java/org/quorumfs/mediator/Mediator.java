@@ -393,6 +393,41 @@ public final class Mediator implements AutoCloseable {
     }
 
     /**
+     * Starts reading a small file's only block as {@code guess} (a directory listing's record of
+     * it) says it is, before the file's open has answered the committed record: the open and the
+     * read then take one round trip instead of two. Pieces are moved and verified as in
+     * {@link #readRange}, without widening or repair; the bytes count only if the open confirms
+     * the same record ({@link EarlyRead#bytesIf}).
+     */
+    public EarlyRead readEarly(long ino, BlockRecord guess) {
+        return new EarlyRead(guess, pieceReader.start(ino, new BlockStatus(guess, List.of()), 0, guess.length()));
+    }
+
+    /** A read of block 0 begun before the open that says which block 0 is committed. */
+    public final class EarlyRead {
+        private final BlockRecord guess;
+        private final Optional<PieceReader.Pending> pending;
+
+        private EarlyRead(BlockRecord guess, Optional<PieceReader.Pending> pending) {
+            this.guess = guess;
+            this.pending = pending;
+        }
+
+        /**
+         * The verified bytes of the block if {@code committed} is the record the read was begun
+         * for and every server asked agreed with it; else empty, and the caller reads as usual.
+         */
+        public Optional<byte[]> bytesIf(BlockStatus committed) {
+            if (pending.isEmpty() || !committed.block().equals(guess) || !committed.missed().isEmpty()) {
+                return Optional.empty();
+            }
+            Optional<byte[]> bytes = pending.get().finish();
+            bytes.ifPresent(b -> stats.earlyReads.incrementAndGet());
+            return bytes;
+        }
+    }
+
+    /**
      * Up to {@code length} bytes of a file from {@code offset}: fewer at the end of the file, holes
      * and bytes past a short block read as zeros.
      */

@@ -7,6 +7,7 @@ public final class MediatorStats {
     final AtomicLong blockWrites = new AtomicLong();
     final AtomicLong blockReads = new AtomicLong();
     final AtomicLong pieceReads = new AtomicLong();
+    final AtomicLong earlyReads = new AtomicLong();
     final AtomicLong quorumFailures = new AtomicLong();
     final AtomicLong badReplicasSeen = new AtomicLong();
     final AtomicLong repairs = new AtomicLong();
@@ -24,6 +25,11 @@ public final class MediatorStats {
         return pieceReads.get();
     }
 
+    /** Small files read while their open was on the way, whose open then confirmed the block read. */
+    public long earlyReads() {
+        return earlyReads.get();
+    }
+
     public long quorumFailures() {
         return quorumFailures.get();
     }
@@ -38,7 +44,8 @@ public final class MediatorStats {
 
     @Override
     public String toString() {
-        return "blockWrites=" + blockWrites + " blockReads=" + blockReads + " pieceReads=" + pieceReads + " quorumFailures=" + quorumFailures
+        return "blockWrites=" + blockWrites + " blockReads=" + blockReads + " pieceReads=" + pieceReads + " earlyReads=" + earlyReads
+                + " quorumFailures=" + quorumFailures
                 + " badReplicasSeen=" + badReplicasSeen + " repairs=" + repairs;
     }
 }

@@ -40,13 +40,21 @@ final class PieceReader {
 
     /** Verified bytes [offset, offset + length) of the block (fewer at its end), or empty: read it whole. */
     Optional<byte[]> read(long ino, BlockStatus status, int offset, int length) {
+        return start(ino, status, offset, length).flatMap(Pending::finish);
+    }
+
+    /**
+     * Asks for the pieces [offset, offset + length) lie in and returns at once; {@link Pending#finish}
+     * judges the answers. Empty when the fast path does not apply (see the class comment).
+     */
+    Optional<Pending> start(long ino, BlockStatus status, int offset, int length) {
         BlockRecord block = status.block();
         if (!block.hasPieces() || config.readAll() || !status.missed().isEmpty()) {
             return Optional.empty();
         }
         int end = Math.min(block.length(), offset + length);
         if (offset >= end) {
-            return Optional.of(new byte[0]);
+            return Optional.of(new Pending(offset, end, 0, 0, null, null, List.of(), 0));
         }
         int first = offset / Limits.PIECE_SIZE;
         int count = (end - 1) / Limits.PIECE_SIZE - first + 1;
@@ -68,33 +76,65 @@ final class PieceReader {
         for (DataServerHandle s : servers.subList(1, servers.size())) {
             vouches.add(replicas.submit(s, ds -> ds.checkPieces(id, block.index(), version, first, count)));
         }
-        byte[] data = null;
-        boolean allGood = true;
         // Not answered within a hedge delay: the whole-block read asks the other servers.
         long deadline = System.nanoTime() + servers.stream().mapToLong(DataServerHandle::hedgeAfterNanos).max().orElse(0);
-        try {
-            Map<String, Object> r = bytes.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (Wire.toBoolean(Wire.member(r, "found"), "found")) {
-                byte[] d = Wire.toBytes(Wire.member(r, "data"), "data");
-                if (d.length == to - from && Md5.pieces(d).equals(expected)) {
-                    data = d;
+        return Optional.of(new Pending(offset, end, from, to, expected, bytes, vouches, deadline));
+    }
+
+    /** A piece read asked for: the bytes from one server, the pieces' MD5s from the others. */
+    final class Pending {
+        private final int offset;
+        private final int end;
+        private final int from;
+        private final int to;
+        private final String expected;
+        private final Future<Map<String, Object>> bytes;
+        private final List<Future<Map<String, Object>>> vouches;
+        private final long deadlineNanos;
+
+        private Pending(int offset, int end, int from, int to, String expected, Future<Map<String, Object>> bytes,
+                        List<Future<Map<String, Object>>> vouches, long deadlineNanos) {
+            this.offset = offset;
+            this.end = end;
+            this.from = from;
+            this.to = to;
+            this.expected = expected;
+            this.bytes = bytes;
+            this.vouches = vouches;
+            this.deadlineNanos = deadlineNanos;
+        }
+
+        /** The verified bytes, or empty: read the block whole. */
+        Optional<byte[]> finish() {
+            if (offset >= end) {
+                return Optional.of(new byte[0]);
+            }
+            byte[] data = null;
+            boolean allGood = true;
+            try {
+                Map<String, Object> r = bytes.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (Wire.toBoolean(Wire.member(r, "found"), "found")) {
+                    byte[] d = Wire.toBytes(Wire.member(r, "data"), "data");
+                    if (d.length == to - from && Md5.pieces(d).equals(expected)) {
+                        data = d;
+                    }
                 }
+                for (Future<Map<String, Object>> f : vouches) {
+                    Map<String, Object> v = f.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    allGood &= Wire.toBoolean(Wire.member(v, "found"), "found")
+                            && expected.equals(Wire.toStr(Wire.member(v, "pieces"), "pieces"));
+                }
+            } catch (ExecutionException | TimeoutException | FsException e) {
+                return Optional.empty();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.empty();
             }
-            for (Future<Map<String, Object>> f : vouches) {
-                Map<String, Object> v = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                allGood &= Wire.toBoolean(Wire.member(v, "found"), "found")
-                        && expected.equals(Wire.toStr(Wire.member(v, "pieces"), "pieces"));
+            if (data == null || !allGood) {
+                return Optional.empty();
             }
-        } catch (ExecutionException | TimeoutException | FsException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
+            stats.pieceReads.incrementAndGet();
+            return Optional.of(Arrays.copyOfRange(data, offset - from, end - from));
         }
-        if (data == null || !allGood) {
-            return Optional.empty();
-        }
-        stats.pieceReads.incrementAndGet();
-        return Optional.of(Arrays.copyOfRange(data, offset - from, end - from));
     }
 }

@@ -267,14 +267,21 @@ final class MetaStore implements AutoCloseable {
         return tx(() -> {
             directory(ino);
             List<ListedEntry> out = new ArrayList<>();
+            // A small regular file's one block comes along: a client can start reading it before its open returns.
             try (PreparedStatement s = db.prepareStatement(
-                    "SELECT d.name, i.ino, i.mode, i.nlink, i.uid, i.gid, i.size, i.atime, i.mtime, i.ctime, i.rdev"
+                    "SELECT d.name, i.ino, i.mode, i.nlink, i.uid, i.gid, i.size, i.atime, i.mtime, i.ctime, i.rdev,"
+                            + " b.version, b.length, b.md5, b.pieces"
                             + " FROM dentries d JOIN inodes i ON i.ino = d.ino"
+                            + " LEFT JOIN blocks b ON b.ino = i.ino AND b.idx = 0 AND i.size BETWEEN 1 AND ?"
+                            + " AND (i.mode & ?) = ?"
                             + " WHERE d.parent=? AND d.name > ? ORDER BY d.name LIMIT ?")) {
-                bind(s, ino, after, limit);
+                bind(s, ListedEntry.SMALL_FILE_BYTES, FileType.TYPE_MASK, FileType.REGULAR.bits(), ino, after, limit);
                 try (ResultSet r = s.executeQuery()) {
                     while (r.next()) {
-                        out.add(new ListedEntry(r.getString(1), attributesAt(r, 2)));
+                        long version = r.getLong(12);
+                        BlockRecord first = r.wasNull() ? null
+                                : new BlockRecord(0, version, r.getInt(13), r.getString(14), r.getString(15));
+                        out.add(new ListedEntry(r.getString(1), attributesAt(r, 2), first));
                     }
                 }
             }
