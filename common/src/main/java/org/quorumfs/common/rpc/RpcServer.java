@@ -81,12 +81,7 @@ public final class RpcServer implements AutoCloseable {
         ReusedSaxParsers.install();
         this.limits = limits;
         webServer = new QfsWebServer(port, bind, tls.orElse(null), new ConnectionGuard(limits, "rpc-" + port));
-        QfsStreamServer streams = (QfsStreamServer) webServer.getXmlRpcServer();
-        streams.key = key.orElse(null);
-        streams.memory = RequestMemory.ofThisProcess();
-        // Waiting for memory happens while the request is being read, which must end within the deadline.
-        streams.memoryWaitMillis = limits.deadline().toMillis() / 2;
-        streams.largestBody = limits.requestBytes();
+        ((QfsStreamServer) webServer.getXmlRpcServer()).key = key.orElse(null);
         mapping.setVoidMethodEnabled(false);
         mapping.setRequestProcessorFactoryFactory(clazz -> request -> handlers.get(clazz));
     }
@@ -260,29 +255,10 @@ public final class RpcServer implements AutoCloseable {
     private static final class QfsStreamServer extends XmlRpcHttpServer {
         /** Set once, right after construction (the library builds this from its own constructor). */
         private volatile ClusterKey key;
-        private volatile RequestMemory memory;
-        private volatile long memoryWaitMillis;
-        private volatile long largestBody;
         /** A bound on what is remembered of refusals: many sources must not grow the heap. */
         private static final int MAX_LOGGED = 4096;
         /** Sources and reasons of refusals already logged: each once, not once per request. */
         private final Set<String> refusalsLogged = ConcurrentHashMap.newKeySet();
-
-        /** What the request this thread serves reserved of the heap ({@link RequestMemory}), until it is answered. */
-        private final ThreadLocal<Integer> reserved = new ThreadLocal<>();
-
-        @Override
-        public void execute(XmlRpcStreamRequestConfig config, ServerStreamConnection connection) throws XmlRpcException {
-            try {
-                super.execute(config, connection);
-            } finally {
-                Integer kib = reserved.get();
-                if (kib != null) {
-                    reserved.remove();
-                    memory.release(kib);
-                }
-            }
-        }
 
         /**
          * A body in {@link EncodedCall}'s layout (every block put from a QuorumFS client) is read
@@ -291,15 +267,8 @@ public final class RpcServer implements AutoCloseable {
         @Override
         protected XmlRpcRequest getRequest(XmlRpcStreamRequestConfig config, InputStream stream) throws XmlRpcException {
             byte[] body;
-            long declared = ((RequestData) config).getContentLength();
             try {
-                reserved.set(memory.reserve(declared, largestBody, memoryWaitMillis));
-            } catch (FsException e) {
-                ((RequestData) config).setKeepAlive(false); // its body stays unread: not to be taken for the next request
-                throw e;
-            }
-            try {
-                long length = declared;
+                long length = ((RequestData) config).getContentLength();
                 body = length >= 0 ? stream.readNBytes((int) length) : stream.readAllBytes();
             } catch (IOException e) {
                 throw new XmlRpcException("Failed to read the request: " + e.getMessage(), e);
