@@ -68,10 +68,10 @@ class EarlyReadIT {
         mediator.mkdir(MetaService.ROOT, "dir", 0755, 0, 0);
 
         Map<String, ListedEntry> l = listing();
-        assertThat(l.get("small").smallFileBlock()).contains(committed().block());
-        assertThat(l.get("big").smallFileBlock()).isEmpty();
-        assertThat(l.get("empty").smallFileBlock()).isEmpty();
-        assertThat(l.get("dir").smallFileBlock()).isEmpty();
+        assertThat(l.get("small").firstBlock()).isEqualTo(committed().block());
+        assertThat(l.get("big").firstBlock()).isNull();
+        assertThat(l.get("empty").firstBlock()).isNull();
+        assertThat(l.get("dir").firstBlock()).isNull();
     }
 
     @Test

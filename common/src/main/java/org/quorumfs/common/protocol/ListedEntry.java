@@ -1,7 +1,6 @@
 package org.quorumfs.common.protocol;
 
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * One entry of a directory listing with the attributes of what it names
@@ -16,10 +15,6 @@ public record ListedEntry(String name, Attributes attributes, BlockRecord firstB
 
     public ListedEntry(String name, Attributes attributes) {
         this(name, attributes, null);
-    }
-
-    public Optional<BlockRecord> smallFileBlock() {
-        return Optional.ofNullable(firstBlock);
     }
 
     public Map<String, Object> toWire() {

@@ -99,9 +99,7 @@ final class PlainResponseWriter {
         put("<value>");
         if (v instanceof byte[] data) {
             put("<base64>");
-            byte[] text = Base64.getEncoder().encode(data);
-            System.arraycopy(text, 0, out, at, text.length);
-            at += text.length;
+            put(Base64.getEncoder().encode(data));
             put("</base64>");
         } else if (v instanceof Boolean bool) {
             put(bool ? "<boolean>1</boolean>" : "<boolean>0</boolean>");
