@@ -38,11 +38,12 @@ cluster_key() {
 # Heap per role: a data server holds only the few requests in flight; the meta-server its SQLite
 # page cache and a page of directory entries per call. The serial collector keeps a small heap's
 # resident size small (G1's bookkeeping costs tens of MiB); a per-thread cache of temporary direct
-# buffers as large as a block (the JDK's default) is not kept.
+# buffers as large as a block (the JDK's default) is not kept. QFS_DATA_HEAP_MB: a data server's
+# heap for blocks larger than the default 1 MiB (its requests are served within half of it).
 server_java_opts() {
   local common="-XX:+UseSerialGC -XX:ReservedCodeCacheSize=32m -Djdk.nio.maxCachedBufferSize=262144 ${QFS_NATIVE_TRIM:-}"
   case $1 in
-    dataserver) echo "-Xmx64m $common" ;;
+    dataserver) echo "-Xmx${QFS_DATA_HEAP_MB:-64}m $common" ;;
     *) echo "-Xmx160m $common" ;;
   esac
 }

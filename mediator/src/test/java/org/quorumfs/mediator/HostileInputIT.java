@@ -177,7 +177,13 @@ class HostileInputIT {
             // Without the key, every method, destructive ones with real targets included: all refused.
             String real = call(service.getName() + "." + m.getName(), realArguments(m));
             assertRefused(send(port, http(real, null)));
-            assertRefused(send(port, http(real, "qfs-" + System.currentTimeMillis() + ":" + "0".repeat(64))));
+            long now = System.currentTimeMillis();
+            assertRefused(send(port, http(real, "qfs-" + now + ":" + "0".repeat(64))));
+            String proof = signature(real, now);
+            assertRefused(send(port, http(real, "qfs-" + now + "-" + "0".repeat(64) + proof.substring(proof.indexOf(':')))));
+            // The length's proof holds (another body of the same length), the body's does not.
+            byte[] other = new byte[real.length()];
+            assertRefused(send(port, http(real, key.credentials(now, other))));
             assertRefused(send(port, http(real, signature(real, System.currentTimeMillis() - 3_600_000))));
             if (STATEFUL_BY_DESIGN.contains(m.getName())) {
                 continue;
@@ -386,7 +392,7 @@ class HostileInputIT {
     }
 
     private String signature(String body, long time) {
-        return "qfs-" + time + ":" + key.proof(time, body.getBytes(StandardCharsets.ISO_8859_1));
+        return key.credentials(time, body.getBytes(StandardCharsets.ISO_8859_1));
     }
 
     private byte[] signed(String body) {

@@ -14,11 +14,13 @@ import java.util.HexFormat;
 import java.util.Optional;
 
 /**
- * The cluster's shared secret, and the proof of it every RPC carries: an HMAC-SHA256 over the
- * request's time and its whole body, sent as HTTP Basic credentials ({@code qfs-TIME : MAC}), so
- * the wire stays standard XML-RPC over HTTP. A server with a key checks the proof before it parses
- * the body; a request without one, with a wrong one, with a time outside {@link #WINDOW} of its
- * own clock, or altered in transit is refused.
+ * The cluster's shared secret, and the proof of it every RPC carries, as HTTP Basic credentials so
+ * the wire stays standard XML-RPC over HTTP: the user {@code qfs-TIME-HEAD} and the password
+ * {@code BODY}, where BODY is an HMAC-SHA256 over the request's time and its whole body and HEAD
+ * one over its time and its length. A server with a key checks HEAD before it reads the body (a
+ * stranger is refused before the server holds any memory for it) and BODY before it parses it; a
+ * request without proof, with a wrong one, with a time outside {@link #WINDOW} of its own clock,
+ * or altered in transit is refused.
  *
  * <p>The key comes from a file (at least 32 random bytes, as 64 or more hex digits) named by the
  * system property {@value #PROPERTY}; the scripts create {@code var/cluster.key} (mode 0600) and
@@ -91,15 +93,48 @@ public final class ClusterKey {
         return HexFormat.of().formatHex(mac.doFinal());
     }
 
-    /** The Authorization header's value proving this key for {@code body} sent at {@code timeMillis}. */
-    String authorization(long timeMillis, byte[] body) {
-        String credentials = user(timeMillis) + ":" + proof(timeMillis, body);
-        return "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.US_ASCII));
+    /**
+     * The proof for a request of {@code length} bytes sent at {@code timeMillis}, checkable before
+     * its body is read. Its input starts with a letter, a body proof's with a digit: the two
+     * cannot be taken for each other.
+     */
+    String headProof(long timeMillis, long length) {
+        Mac mac = macs.get();
+        mac.update(("length\n" + timeMillis + "\n" + length).getBytes(StandardCharsets.US_ASCII));
+        return HexFormat.of().formatHex(mac.doFinal());
     }
 
-    /** The Basic credentials' user name for a request sent at {@code timeMillis}. */
-    static String user(long timeMillis) {
-        return USER_PREFIX + timeMillis;
+    /** The Basic credentials ({@code user:password}) proving this key for {@code body} sent at {@code timeMillis}. */
+    public String credentials(long timeMillis, byte[] body) {
+        return USER_PREFIX + timeMillis + "-" + headProof(timeMillis, body.length) + ":" + proof(timeMillis, body);
+    }
+
+    /** The Authorization header's value proving this key for {@code body} sent at {@code timeMillis}. */
+    String authorization(long timeMillis, byte[] body) {
+        return "Basic " + Base64.getEncoder().encodeToString(credentials(timeMillis, body).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * Why the Basic {@code user} does not prove this key for a request of {@code length} bytes
+     * (-1: not stated, which a request with proof may not be) at {@code nowMillis}, or null when it does.
+     */
+    String headRefusal(String user, long length, long nowMillis) {
+        if (user == null || !user.startsWith(USER_PREFIX)) {
+            return "no proof of the cluster key";
+        }
+        long time = timeOf(user);
+        if (time == Long.MIN_VALUE) {
+            return "malformed proof";
+        }
+        if (Math.abs(nowMillis - time) > WINDOW.toMillis()) {
+            return "request time outside the replay window";
+        }
+        if (length < 0) {
+            return "no Content-Length: a request with proof must state its length";
+        }
+        byte[] expected = headProof(time, length).getBytes(StandardCharsets.US_ASCII);
+        byte[] given = user.substring(user.indexOf('-', USER_PREFIX.length()) + 1).getBytes(StandardCharsets.US_ASCII);
+        return MessageDigest.isEqual(expected, given) ? null : "wrong proof (another key, or the request was altered)";
     }
 
     /**
@@ -107,20 +142,25 @@ public final class ClusterKey {
      * at {@code nowMillis}, or null when they do.
      */
     String refusal(String user, String password, byte[] body, long nowMillis) {
-        if (user == null || password == null || !user.startsWith(USER_PREFIX)) {
-            return "no proof of the cluster key";
+        String head = headRefusal(user, body.length, nowMillis);
+        if (head != null) {
+            return head;
         }
-        long time;
-        try {
-            time = Long.parseLong(user.substring(USER_PREFIX.length()));
-        } catch (NumberFormatException e) {
-            return "malformed proof";
-        }
-        if (Math.abs(nowMillis - time) > WINDOW.toMillis()) {
-            return "request time outside the replay window";
-        }
-        byte[] expected = proof(time, body).getBytes(StandardCharsets.US_ASCII);
-        return MessageDigest.isEqual(expected, password.getBytes(StandardCharsets.US_ASCII)) ? null
+        byte[] expected = proof(timeOf(user), body).getBytes(StandardCharsets.US_ASCII);
+        return password != null && MessageDigest.isEqual(expected, password.getBytes(StandardCharsets.US_ASCII)) ? null
                 : "wrong proof (another key, or the request was altered)";
+    }
+
+    /** The time in a user name {@code qfs-TIME-HEAD}, or Long.MIN_VALUE when it has none. */
+    private static long timeOf(String user) {
+        int dash = user.indexOf('-', USER_PREFIX.length());
+        if (dash < 0) {
+            return Long.MIN_VALUE;
+        }
+        try {
+            return Long.parseLong(user.substring(USER_PREFIX.length(), dash));
+        } catch (NumberFormatException e) {
+            return Long.MIN_VALUE;
+        }
     }
 }

@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,6 +37,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * An embeddable XML-RPC server for one or more service interfaces of
@@ -81,7 +83,12 @@ public final class RpcServer implements AutoCloseable {
         ReusedSaxParsers.install();
         this.limits = limits;
         webServer = new QfsWebServer(port, bind, tls.orElse(null), new ConnectionGuard(limits, "rpc-" + port));
-        ((QfsStreamServer) webServer.getXmlRpcServer()).key = key.orElse(null);
+        QfsStreamServer streams = (QfsStreamServer) webServer.getXmlRpcServer();
+        streams.key = key.orElse(null);
+        streams.memory = RequestMemory.ofThisProcess();
+        // Waiting for memory happens while the request is being read, which must end within the deadline.
+        streams.memoryWaitMillis = limits.deadline().toMillis() / 2;
+        streams.largestBody = limits.requestBytes();
         mapping.setVoidMethodEnabled(false);
         mapping.setRequestProcessorFactoryFactory(clazz -> request -> handlers.get(clazz));
     }
@@ -255,10 +262,29 @@ public final class RpcServer implements AutoCloseable {
     private static final class QfsStreamServer extends XmlRpcHttpServer {
         /** Set once, right after construction (the library builds this from its own constructor). */
         private volatile ClusterKey key;
+        private volatile RequestMemory memory;
+        private volatile long memoryWaitMillis;
+        private volatile long largestBody;
         /** A bound on what is remembered of refusals: many sources must not grow the heap. */
         private static final int MAX_LOGGED = 4096;
         /** Sources and reasons of refusals already logged: each once, not once per request. */
         private final Set<String> refusalsLogged = ConcurrentHashMap.newKeySet();
+
+        /** What the request this thread serves reserved of the heap ({@link RequestMemory}), until it is answered. */
+        private final ThreadLocal<Integer> reserved = new ThreadLocal<>();
+
+        @Override
+        public void execute(XmlRpcStreamRequestConfig config, ServerStreamConnection connection) throws XmlRpcException {
+            try {
+                super.execute(config, connection);
+            } finally {
+                Integer kib = reserved.get();
+                if (kib != null) {
+                    reserved.remove();
+                    memory.release(kib);
+                }
+            }
+        }
 
         /**
          * A body in {@link EncodedCall}'s layout (every block put from a QuorumFS client) is read
@@ -266,15 +292,24 @@ public final class RpcServer implements AutoCloseable {
          */
         @Override
         protected XmlRpcRequest getRequest(XmlRpcStreamRequestConfig config, InputStream stream) throws XmlRpcException {
+            RequestData data = (RequestData) config;
+            long declared = data.getContentLength();
+            // A stranger is refused here, before the server holds memory or a read for its body.
+            authenticate(data, k -> k.headRefusal(data.getBasicUserName(), declared, System.currentTimeMillis()));
+            try {
+                reserved.set(memory.reserve(declared, largestBody, memoryWaitMillis));
+            } catch (FsException e) {
+                data.setKeepAlive(false); // its body stays unread: not to be taken for the next request
+                throw e;
+            }
             byte[] body;
             try {
-                long length = ((RequestData) config).getContentLength();
-                body = length >= 0 ? stream.readNBytes((int) length) : stream.readAllBytes();
+                body = declared >= 0 ? readExactly(stream, (int) declared) : stream.readAllBytes();
             } catch (IOException e) {
                 throw new XmlRpcException("Failed to read the request: " + e.getMessage(), e);
             }
             ConnectionGuard.requestRead();
-            authenticate((RequestData) config, body);
+            authenticate(data, k -> k.refusal(data.getBasicUserName(), data.getBasicPassword(), body, System.currentTimeMillis()));
             EncodedCall.Parsed call = EncodedCall.parse(body);
             if (call == null) {
                 return super.getRequest(config, new ByteArrayInputStream(body));
@@ -302,13 +337,25 @@ public final class RpcServer implements AutoCloseable {
             };
         }
 
-        /** With a key, a body whose proof does not hold is refused before anything parses it. */
-        private void authenticate(RequestData config, byte[] body) {
+        /** The body of the stated length in one array (readNBytes(int) gathers it in pieces, then copies them). */
+        private static byte[] readExactly(InputStream stream, int length) throws IOException {
+            byte[] body = new byte[length];
+            if (stream.readNBytes(body, 0, length) != length) {
+                throw new IOException("the request ended before its stated " + length + " bytes");
+            }
+            return body;
+        }
+
+        /**
+         * With a key, a request whose proof does not hold ({@code check} says why) is refused:
+         * first on its headers, before its body is read, then on its body, before anything parses it.
+         */
+        private void authenticate(RequestData config, Function<ClusterKey, String> check) {
             ClusterKey k = key;
             if (k == null) {
                 return;
             }
-            String why = k.refusal(config.getBasicUserName(), config.getBasicPassword(), body, System.currentTimeMillis());
+            String why = check.apply(k);
             if (why != null) {
                 String source = ConnectionGuard.currentSource();
                 if (refusalsLogged.size() < MAX_LOGGED && refusalsLogged.add(source + " " + why)) {
@@ -382,7 +429,11 @@ public final class RpcServer implements AutoCloseable {
             RequestData data = (RequestData) config;
             byte[] plain = PlainResponseWriter.write(result);
             try {
-                if (data.isByteArrayRequired()) {
+                if (plain != null && data.isByteArrayRequired()) {
+                    // Sent from its own array: copied into the library's buffer, grown by doubling,
+                    // a block read's answer took twice again its size of the heap.
+                    data.getConnection().writeResponse(data, new SizedBody(plain));
+                } else if (data.isByteArrayRequired()) {
                     writeBody(config, stream, result, plain);
                     data.getConnection().writeResponse(data, stream);
                 } else {
@@ -408,6 +459,15 @@ public final class RpcServer implements AutoCloseable {
         @Override
         protected void setResponseHeader(ServerStreamConnection connection, String header, String value) {
             ((org.apache.xmlrpc.webserver.Connection) connection).setResponseHeader(header, value);
+        }
+    }
+
+    /** An answer already in one exact array, as the library's Connection takes it (a ByteArrayOutputStream: size and writeTo). */
+    private static final class SizedBody extends ByteArrayOutputStream {
+        SizedBody(byte[] body) {
+            super(0);
+            buf = body;
+            count = body.length;
         }
     }
 

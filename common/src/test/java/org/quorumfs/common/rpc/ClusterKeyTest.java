@@ -10,6 +10,7 @@ import org.quorumfs.common.protocol.FsException;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -79,8 +80,10 @@ class ClusterKeyTest {
     /** What a stock client sends: the same XML-RPC, the proof in standard Basic credentials. */
     private HttpResponse<String> post(String body, long timeMillis, String proofOverride) throws Exception {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        String proof = proofOverride != null ? proofOverride : KEY.proof(timeMillis, bytes);
-        String credentials = ClusterKey.user(timeMillis) + ":" + proof;
+        String credentials = KEY.credentials(timeMillis, bytes);
+        if (proofOverride != null) {
+            credentials = credentials.substring(0, credentials.indexOf(':') + 1) + proofOverride;
+        }
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/RPC2"))
                 .header("Content-Type", "text/xml")
                 .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.US_ASCII)))
@@ -101,6 +104,25 @@ class ClusterKeyTest {
         String altered = NEXT.replace("41", "99");
         assertThat(post(altered, now, KEY.proof(now, NEXT.getBytes(StandardCharsets.UTF_8))).body())
                 .contains("wrong proof");
+    }
+
+    @Test
+    void aStrangersRequest_isRefusedOnItsHeaders_withoutWaitingForItsBody() throws Exception {
+        // Headers promising 8 MB under another key's proof, then a few bytes and silence. Were the
+        // body awaited, the answer would come only at the connection's deadline (30 s), and the
+        // server would meanwhile hold memory for 8 MB on a stranger's word.
+        int length = 8 << 20;
+        String credentials = OTHER.credentials(System.currentTimeMillis(), new byte[length]);
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                    + "Authorization: Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.US_ASCII))
+                    + "\r\nContent-Length: " + length + "\r\n\r\n<?xml").getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(answer).contains("faultCode").contains(">" + ErrorCode.UNAUTHENTICATED.wire() + "<")
+                    .contains("wrong proof");
+        }
+        assertThat(client(Optional.of(KEY)).next("1")).isEqualTo("2");
     }
 
     @Test
