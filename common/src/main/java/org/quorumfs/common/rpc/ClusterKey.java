@@ -138,14 +138,10 @@ public final class ClusterKey {
     }
 
     /**
-     * Why {@code user}/{@code password} (Basic credentials) do not prove this key for {@code body}
-     * at {@code nowMillis}, or null when they do.
+     * Why {@code password} does not prove this key for {@code body}, sent with {@code user} whose
+     * {@link #headRefusal} found nothing wrong, or null when it does.
      */
-    String refusal(String user, String password, byte[] body, long nowMillis) {
-        String head = headRefusal(user, body.length, nowMillis);
-        if (head != null) {
-            return head;
-        }
+    String bodyRefusal(String user, String password, byte[] body) {
         byte[] expected = proof(timeOf(user), body).getBytes(StandardCharsets.US_ASCII);
         return password != null && MessageDigest.isEqual(expected, password.getBytes(StandardCharsets.US_ASCII)) ? null
                 : "wrong proof (another key, or the request was altered)";

@@ -309,7 +309,7 @@ public final class RpcServer implements AutoCloseable {
                 throw new XmlRpcException("Failed to read the request: " + e.getMessage(), e);
             }
             ConnectionGuard.requestRead();
-            authenticate(data, k -> k.refusal(data.getBasicUserName(), data.getBasicPassword(), body, System.currentTimeMillis()));
+            authenticate(data, k -> k.bodyRefusal(data.getBasicUserName(), data.getBasicPassword(), body));
             EncodedCall.Parsed call = EncodedCall.parse(body);
             if (call == null) {
                 return super.getRequest(config, new ByteArrayInputStream(body));
