@@ -89,6 +89,7 @@ public final class RpcServer implements AutoCloseable {
         // Waiting for memory happens while the request is being read, which must end within the deadline.
         streams.memoryWaitMillis = limits.deadline().toMillis() / 2;
         streams.largestBody = limits.requestBytes();
+        streams.keepAlive = new KeepAliveHeader(limits.deadline());
         mapping.setVoidMethodEnabled(false);
         mapping.setRequestProcessorFactoryFactory(clazz -> request -> handlers.get(clazz));
     }
@@ -170,6 +171,7 @@ public final class RpcServer implements AutoCloseable {
                 throws IOException {
             ConnectionGuard.Guarded guarded = guard.guard(socket);
             Connection connection = new Connection(webServer, server, guarded);
+            KeepAliveHeader.enable(connection);
             return new ThreadPool.InterruptableTask() {
                 @Override
                 public void run() throws Throwable {
@@ -265,6 +267,7 @@ public final class RpcServer implements AutoCloseable {
         private volatile RequestMemory memory;
         private volatile long memoryWaitMillis;
         private volatile long largestBody;
+        private volatile KeepAliveHeader keepAlive;
         /** A bound on what is remembered of refusals: many sources must not grow the heap. */
         private static final int MAX_LOGGED = 4096;
         /** Sources and reasons of refusals already logged: each once, not once per request. */
@@ -409,6 +412,7 @@ public final class RpcServer implements AutoCloseable {
             // handshake.) Requests that must not keep the connection (a refused or oversized one)
             // have keep-alive turned off before they get here.
             RequestData data = (RequestData) config;
+            keepAlive.add(data);
             try {
                 if (data.isByteArrayRequired()) {
                     super.writeError(config, stream, error);
@@ -427,6 +431,7 @@ public final class RpcServer implements AutoCloseable {
         protected void writeResponse(XmlRpcStreamRequestConfig config, OutputStream stream, Object result)
                 throws XmlRpcException {
             RequestData data = (RequestData) config;
+            keepAlive.add(data);
             byte[] plain = PlainResponseWriter.write(result);
             try {
                 if (plain != null && data.isByteArrayRequired()) {

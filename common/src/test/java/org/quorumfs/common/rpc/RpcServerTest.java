@@ -82,6 +82,46 @@ class RpcServerTest {
     }
 
     @Test
+    void answersOnAKeptConnection_sayHowLongItMayBeReused_aFaultToo() throws Exception {
+        String call = "<?xml version=\"1.0\"?><methodCall><methodName>" + EchoService.class.getName()
+                + ".next</methodName><params><param><value><string>41</string></value></param></params></methodCall>";
+        String fault = call.replace(".next<", ".fail<").replace("<string>41</string>", "<i4>2</i4>");
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+            socket.setSoTimeout(10_000);
+            for (String body : new String[] {call, fault}) {
+                socket.getOutputStream().write(("POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: "
+                        + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+                String head = readHead(socket);
+                // The default deadline is 30 s: reuse stops at 5, as the JDK's client would anyway.
+                assertThat(head).contains("Connection: Keep-Alive").contains("Keep-Alive: timeout=5");
+                socket.getInputStream().readNBytes(contentLength(head));
+            }
+        }
+        assertThat(new KeepAliveHeader(Duration.ofMillis(1500)).value()).isEqualTo("timeout=1");
+    }
+
+    private static String readHead(Socket socket) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int c = socket.getInputStream().read();
+            if (c < 0) {
+                throw new IOException("connection closed after " + head);
+            }
+            head.append((char) c);
+        }
+        return head.toString();
+    }
+
+    private static int contentLength(String head) {
+        for (String line : head.split("\r\n")) {
+            if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
+                return Integer.parseInt(line.substring(15).trim());
+            }
+        }
+        throw new AssertionError("no Content-Length in " + head);
+    }
+
+    @Test
     void bytes_roundTripExactly_includingEmptyAndOneMiB() {
         byte[] big = new byte[1 << 20];
         new Random(7).nextBytes(big);
