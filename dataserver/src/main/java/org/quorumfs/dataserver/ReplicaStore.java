@@ -3,6 +3,7 @@ package org.quorumfs.dataserver;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.ReplicaInfo;
+import org.quorumfs.dataserver.RecentDirectories.ReplicaKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,7 +42,11 @@ final class ReplicaStore {
     /** {@code <ino>.<index>.<version>}: 16 + 1 + 10 + 1 + 16 characters. */
     private static final int NAME_LENGTH = 44;
 
+    /** Replicas remembered per recently used directory: ~70 bytes each, so at most ~2.3 MB. */
+    private static final int REMEMBERED_REPLICAS = 32_768;
+
     private final Path root;
+    private final RecentDirectories recent = new RecentDirectories(REMEMBERED_REPLICAS);
 
     ReplicaStore(Path dataDir) throws IOException {
         root = dataDir.resolve("blocks").toAbsolutePath().normalize();
@@ -80,6 +85,7 @@ final class ReplicaStore {
             } catch (AtomicMoveNotSupportedException e) {
                 throw new IOException("filesystem of " + root + " cannot rename atomically", e);
             }
+            recent.added(dir, new ReplicaKey(ino, index, version));
             fsyncDirectory(dir);
         } catch (IOException e) {
             deleteQuietly(temp);
@@ -118,34 +124,36 @@ final class ReplicaStore {
 
     /** Deletes the replicas of block (ino, index) with version in [minVersion, maxVersion]. */
     int delete(long ino, int index, long minVersion, long maxVersion) {
-        int deleted = 0;
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(bucket(ino), String.format("%016x.%010d.*", ino, index))) {
-            for (Path f : files) {
-                ReplicaInfo r = parse(f.getFileName().toString());
-                if (r != null && r.version() >= minVersion && r.version() <= maxVersion && Files.deleteIfExists(f)) {
-                    deleted++;
-                }
-            }
-        } catch (NoSuchFileException e) {
-            return 0;
-        } catch (IOException e) {
-            throw failure("delete", e);
+        if (minVersion == maxVersion) {
+            return deleteEach(ino, List.of(new ReplicaKey(ino, index, minVersion)), "delete");
         }
-        return deleted;
+        return deleteRange(new ReplicaKey(ino, index, minVersion), new ReplicaKey(ino, index, maxVersion), "delete");
     }
 
     int deleteInode(long ino) {
+        return deleteRange(new ReplicaKey(ino, 0, 0), new ReplicaKey(ino, Integer.MAX_VALUE, -1L), "delete inode");
+    }
+
+    private int deleteRange(ReplicaKey from, ReplicaKey to, String what) {
+        try {
+            return deleteEach(from.ino(), recent.range(bucket(from.ino()), from, to), what);
+        } catch (IOException e) {
+            throw failure(what, e);
+        }
+    }
+
+    private int deleteEach(long ino, List<ReplicaKey> keys, String what) {
+        Path dir = bucket(ino);
         int deleted = 0;
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(bucket(ino), String.format("%016x.*", ino))) {
-            for (Path f : files) {
-                if (parse(f.getFileName().toString()) != null && Files.deleteIfExists(f)) {
+        try {
+            for (ReplicaKey k : keys) {
+                if (Files.deleteIfExists(replicaPath(k.ino(), k.index(), k.version()))) {
                     deleted++;
                 }
+                recent.removed(dir, k);
             }
-        } catch (NoSuchFileException e) {
-            return 0;
         } catch (IOException e) {
-            throw failure("delete inode", e);
+            throw failure(what, e);
         }
         return deleted;
     }
