@@ -50,7 +50,7 @@ final class MountSession implements AutoCloseable {
     }
 
     /** A file created held by this session. */
-    org.quorumfs.common.protocol.Attributes create(long parent, String name, int mode, int uid, int gid) {
+    org.quorumfs.common.protocol.NewEntry create(long parent, String name, int mode, int uid, int gid) {
         return mediator.createAndOpen(session.id(), parent, name, mode, uid, gid);
     }
 

@@ -77,7 +77,7 @@ final class OpenFiles {
     }
 
     /** Creates a regular file held open by this mount; open it with {@link #openCreated}. */
-    Attributes create(long parent, String name, int mode, int uid, int gid) {
+    org.quorumfs.common.protocol.NewEntry create(long parent, String name, int mode, int uid, int gid) {
         return session.create(parent, name, mode, uid, gid);
     }
 

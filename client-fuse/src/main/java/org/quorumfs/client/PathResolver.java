@@ -8,6 +8,8 @@ import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.ListedEntry;
 import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.NewEntry;
+import org.quorumfs.common.protocol.RemovedEntry;
 import org.quorumfs.mediator.Mediator;
 
 import java.time.Duration;
@@ -24,11 +26,16 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class PathResolver {
     /**
-     * How long attributes just fetched may answer the same path again. The kernel asks twice per
-     * stat (lookup, then getattr, since attributes are not cached there); this lets the second
-     * question cost nothing, and lets another mount's change show ≤ 50 ms late.
+     * How long attributes this mount fetched or was answered may answer the same path again, as
+     * long as no change of this mount touched it. The kernel asks twice per stat (lookup, then
+     * getattr, since attributes are not cached there) and about every directory of a path before
+     * each open, create or unlink in it; another mount's change shows at most this late, as
+     * after a listing ({@link #LISTED_TTL}; NFS's attribute cache allows 3-60 s). It was 50 ms
+     * while any change of this mount voided everything remembered: a loop creating files paid a
+     * getattr of the root and of the directory per file.
      */
-    static final Duration ATTRIBUTES_TTL = Duration.ofMillis(50);
+    static final Duration ATTRIBUTES_TTL = Duration.ofSeconds(1);
+    static final Duration LISTED_TTL = ATTRIBUTES_TTL;
 
     private final Mediator mediator;
     private final Cache<String, Long> directories;
@@ -39,7 +46,6 @@ final class PathResolver {
      * mount's change to a listed file shows up to that late (a change of this mount at once).
      */
     private final Cache<String, Remembered> listed;
-    static final Duration LISTED_TTL = Duration.ofSeconds(1);
     /**
      * Directories listed within {@link #LISTED_TTL}, by this mount's readdir or by a lookup: the
      * first name looked up in a directory not listed lately is looked up by listing the directory
@@ -56,8 +62,19 @@ final class PathResolver {
      */
     private final Map<String, Long> hidden = new ConcurrentHashMap<>();
     static final String HIDDEN_PREFIX = ".fuse_hidden";
-    /** Bumped by every change this mount makes: attributes remembered before it are not used. */
+    /**
+     * Bumped at the start and the end of every change this mount makes. What is remembered carries
+     * the generation it was fetched at, and is used only if no change of this mount that could have
+     * altered it ended since: one that touched its path or its inode (a mark), or one that did not
+     * say what it touched (the floor).
+     */
     private final AtomicLong generation = new AtomicLong();
+    private final AtomicLong floor = new AtomicLong();
+    private final Cache<Long, Long> inodeMarks;
+    private final Cache<String, Long> pathMarks;
+    /** Marks outlive every memo they could void (the longest lives {@link #LISTED_TTL}). */
+    static final Duration MARK_TTL = LISTED_TTL.multipliedBy(2);
+    static final int MAX_MARKS = 100_000;
 
     /** {@code firstBlock}: a small file's one block, as a listing answered it (else null). */
     private record Remembered(Attributes attributes, long generation, BlockRecord firstBlock) {
@@ -72,40 +89,108 @@ final class PathResolver {
         this.recent = CacheBuilder.newBuilder().maximumSize(10_000).expireAfterWrite(ATTRIBUTES_TTL).build();
         this.listed = CacheBuilder.newBuilder().maximumSize(100_000).expireAfterWrite(LISTED_TTL).build();
         this.listedDirectories = CacheBuilder.newBuilder().maximumSize(10_000).expireAfterWrite(LISTED_TTL).build();
+        this.inodeMarks = marks();
+        this.pathMarks = marks();
     }
 
+    /** A mark pushed out for room, not for age, raises the floor: what it voided stays void. */
+    private <K> Cache<K, Long> marks() {
+        return CacheBuilder.newBuilder().maximumSize(MAX_MARKS).expireAfterWrite(MARK_TTL)
+                .<K, Long>removalListener(n -> {
+                    if (n.getCause() == com.google.common.cache.RemovalCause.SIZE) {
+                        floor.accumulateAndGet(n.getValue(), Math::max);
+                    }
+                }).build();
+    }
+
+    private static <K> long mark(Cache<K, Long> marks, K key) {
+        Long g = marks.getIfPresent(key);
+        return g == null ? 0 : g;
+    }
+
+    private static <K> void mark(Cache<K, Long> marks, K key, long gen) {
+        marks.asMap().merge(key, gen, Math::max);
+    }
+
+    /** Whether {@code r}, remembered for {@code path}, is still good to answer with. */
+    private boolean current(Remembered r, String path) {
+        long g = r.generation();
+        return g >= floor.get() && g >= mark(inodeMarks, r.attributes().ino()) && g >= mark(pathMarks, path);
+    }
+
+
     /**
-     * A change this mount is making. Attributes remembered before it are not used from its start,
-     * and the attributes the meta-server answered for the changed path may answer the next
-     * questions (the kernel asks right after a create, chmod or touch).
+     * A change this mount is making. Unless it says what it touched ({@link #created},
+     * {@link #removed}, {@link #changedInode}), everything remembered before its end is void; if it
+     * does, only what it touched is. What the meta-server answered about the paths it changed may
+     * answer the next questions (the kernel asks right after a create, chmod or touch, and about
+     * the parent directory before the next create or unlink in it).
      */
     static final class Change {
         private final long generation;
-        private String path;
-        private Attributes result;
+        private boolean scoped;
+        private final java.util.List<String> paths = new java.util.ArrayList<>(2);
+        private final java.util.List<Long> inodes = new java.util.ArrayList<>(3);
+        private final Map<String, Attributes> results = new java.util.LinkedHashMap<>(4);
 
         private Change(long generation) {
             this.generation = generation;
         }
 
-        /** What {@code path} is after this change, as the meta-server answered. */
+        /** What {@code path} is after this change, as the meta-server answered (not a scope of its own). */
         void result(String path, Attributes attributes) {
-            this.path = path;
-            this.result = attributes;
+            results.put(path, attributes);
+            paths.add(path);
+            inodes.add(attributes.ino());
+        }
+
+        /** This change touched inode {@code ino} only (its size, times, mode or owner). */
+        void changedInode(long ino) {
+            scoped = true;
+            inodes.add(ino);
+        }
+
+        /** This change made {@code path}: it, the new inode and the parent directory changed. */
+        void created(String path, NewEntry e) {
+            entryChanged(path, e.parent());
+            result(path, e.attributes());
+        }
+
+        /** This change took {@code path} away: it, its inode and the parent directory changed. */
+        void removed(String path, RemovedEntry r) {
+            entryChanged(path, r.parent());
+            paths.add(path);
+            inodes.add(r.ino());
+        }
+
+        private void entryChanged(String path, Attributes parent) {
+            scoped = true;
+            int slash = path.lastIndexOf('/');
+            result(slash == 0 ? "/" : path.substring(0, slash), parent);
         }
     }
 
-    /** This mount starts changing something: forget every attribute remembered so far. */
+    /** This mount starts changing something. */
     Change begin() {
         return new Change(generation.incrementAndGet());
     }
 
-    /** The change is done (or failed). */
+    /** The change is done (or failed): what it touched is void, and its answers are remembered. */
     void end(Change change) {
         long now = generation.incrementAndGet();
-        // Its answer is still the truth only if no other change of this mount overlapped it.
-        if (change.path != null && now == change.generation + 1) {
-            recent.put(change.path, new Remembered(change.result, now));
+        // Its answers are still the truth only if no other change of this mount overlapped it.
+        boolean alone = now == change.generation + 1;
+        if (!change.scoped) {
+            floor.accumulateAndGet(now, Math::max);
+        }
+        for (String p : change.paths) {
+            mark(pathMarks, p, now);
+        }
+        for (long ino : change.inodes) {
+            mark(inodeMarks, ino, now);
+        }
+        if (alone) {
+            change.results.forEach((path, a) -> recent.put(path, new Remembered(a, now)));
         }
     }
 
@@ -153,12 +238,11 @@ final class PathResolver {
 
     /** The attributes remembered for {@code path}, if they are still good to answer with. */
     Optional<Attributes> remembered(String path) {
-        long now = generation.get();
         Remembered r = recent.getIfPresent(path);
-        if (r == null || r.generation() != now) {
+        if (r == null || !current(r, path)) {
             r = listed.getIfPresent(path);
         }
-        return r != null && r.generation() == now ? Optional.of(r.attributes()) : Optional.empty();
+        return r != null && current(r, path) ? Optional.of(r.attributes()) : Optional.empty();
     }
 
     /** The generation now: a listing started at it remembers its entries only if no change came between. */
@@ -177,7 +261,7 @@ final class PathResolver {
      */
     Optional<BlockRecord> listedSmallFile(String path) {
         Remembered r = listed.getIfPresent(path);
-        return r != null && r.firstBlock() != null && r.generation() == generation.get()
+        return r != null && r.firstBlock() != null && current(r, path)
                 && r.attributes().size() == r.firstBlock().length() ? Optional.of(r.firstBlock()) : Optional.empty();
     }
 
@@ -281,6 +365,22 @@ final class PathResolver {
     void forget(String path) {
         String prefix = path + "/";
         directories.asMap().keySet().removeIf(k -> k.equals(path) || k.startsWith(prefix));
+    }
+
+    /**
+     * Forgets everything remembered about {@code path} and the directories above it, after the
+     * meta-server answered STALE for an inode remembered for it (another mount removed it, and
+     * maybe made a new one under the same name); returns whether anything was remembered.
+     */
+    boolean forgetRemembered(String path) {
+        boolean had = false;
+        for (String p = path; p.length() > 1; p = p.substring(0, Math.max(1, p.lastIndexOf('/')))) {
+            had |= recent.asMap().remove(p) != null;
+            had |= listed.asMap().remove(p) != null;
+            had |= directories.asMap().remove(p) != null;
+            listedDirectories.invalidate(p);
+        }
+        return had;
     }
 
     private boolean forgetParentOf(String path) {

@@ -11,6 +11,7 @@ import org.quorumfs.common.protocol.FileType;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.ListedEntry;
 import org.quorumfs.common.protocol.Limits;
+import org.quorumfs.common.protocol.NewEntry;
 import org.quorumfs.mediator.Mediator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,21 +81,50 @@ final class QuorumFuse extends FuseStubFS {
         ops.putByte(at, (byte) (ops.getByte(at) | FLAG_NULLPATH_OK | FLAG_UTIME_OMIT_OK));
     }
 
-    private static int guard(String op, String path, IntSupplier body) {
+    /** Calls on a handle: they do not look their path up, so a STALE answer is not retried. */
+    private static final java.util.Set<String> ON_HANDLES = java.util.Set.of(
+            "read", "write", "flush", "release", "ftruncate", "fgetattr");
+
+    /**
+     * Runs a FUSE call, turning failures into errnos. A path call answered STALE (an inode
+     * remembered for the path is gone: another mount removed it within the second memos last, and
+     * maybe made a new one under the same name) forgets what it remembered and runs once more.
+     */
+    private int guard(String op, String path, IntSupplier body) {
         try {
             return body.getAsInt();
         } catch (FsException e) {
-            if (e.code() == org.quorumfs.common.protocol.ErrorCode.IO
-                    || e.code() == org.quorumfs.common.protocol.ErrorCode.INTERNAL) {
-                log.warn("{} {}: {}", op, path, e.getMessage());
-            } else {
-                log.debug("{} {}: {}", op, path, e.getMessage());
+            if (e.code() == org.quorumfs.common.protocol.ErrorCode.STALE && path != null && !ON_HANDLES.contains(op)
+                    && paths.forgetRemembered(path)) {
+                log.debug("{} {}: {}; looking the path up again", op, path, e.getMessage());
+                return guardOnce(op, path, body);
             }
-            return ErrnoTable.negative(e.code());
+            return failed(op, path, e);
         } catch (Throwable t) {
             log.error("{} {} failed unexpectedly", op, path, t);
             return ErrnoTable.negative(Errno.EIO);
         }
+    }
+
+    private static int guardOnce(String op, String path, IntSupplier body) {
+        try {
+            return body.getAsInt();
+        } catch (FsException e) {
+            return failed(op, path, e);
+        } catch (Throwable t) {
+            log.error("{} {} failed unexpectedly", op, path, t);
+            return ErrnoTable.negative(Errno.EIO);
+        }
+    }
+
+    private static int failed(String op, String path, FsException e) {
+        if (e.code() == org.quorumfs.common.protocol.ErrorCode.IO
+                || e.code() == org.quorumfs.common.protocol.ErrorCode.INTERNAL) {
+            log.warn("{} {}: {}", op, path, e.getMessage());
+        } else {
+            log.debug("{} {}: {}", op, path, e.getMessage());
+        }
+        return ErrnoTable.negative(e.code());
     }
 
     /** {@link #guard} for a callback that changes something: remembered attributes are dropped. */
@@ -179,7 +209,7 @@ final class QuorumFuse extends FuseStubFS {
     public int mknod(String path, @mode_t long mode, long rdev) {
         return change("mknod", path, c -> {
             PathResolver.Entry e = paths.entry(path);
-            c.result(path, mediator.mknod(e.parent(), e.name(), (int) mode, uid(), gid(), rdev));
+            c.created(path, mediator.mknod(e.parent(), e.name(), (int) mode, uid(), gid(), rdev));
             return 0;
         });
     }
@@ -190,8 +220,10 @@ final class QuorumFuse extends FuseStubFS {
             PathResolver.Entry e = paths.entry(path);
             Attributes a;
             try {
-                a = files.create(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
-                fi.fh.set(files.openCreated(a.ino(), writable(fi)));
+                NewEntry made = files.create(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
+                fi.fh.set(files.openCreated(made.attributes().ino(), writable(fi)));
+                c.created(path, made);
+                return 0;
             } catch (FsException ex) {
                 // Another mount created it since the kernel looked: without O_EXCL, open it.
                 if (ex.code() != org.quorumfs.common.protocol.ErrorCode.EXISTS || (fi.flags.get() & O_EXCL) != 0) {
@@ -228,10 +260,11 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        return change("write", path, () -> {
+        return change("write", path, c -> {
             // The handle's own access mode: the flags of a write the kernel makes from a shared
             // mapping's dirty pages (writepage) are not the open's.
             OpenFiles.Handle h = files.get(fi.fh.get());
+            c.changedInode(h.file().ino());
             if (!h.writable()) {
                 return ErrnoTable.negative(Errno.EBADF);
             }
@@ -241,12 +274,16 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int flush(String path, FuseFileInfo fi) {
-        IntSupplier body = () -> {
+        return writtenThrough(fi) ? change("flush", path, c -> {
+            OpenFiles.Handle h = files.get(fi.fh.get());
+            c.changedInode(h.file().ino());
+            h.file().flush(h.id());
+            return 0;
+        }) : guard("flush", path, () -> {
             OpenFiles.Handle h = files.get(fi.fh.get());
             h.file().flush(h.id());
             return 0;
-        };
-        return writtenThrough(fi) ? change("flush", path, body) : guard("flush", path, body);
+        });
     }
 
     /**
@@ -268,11 +305,14 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int release(String path, FuseFileInfo fi) {
-        IntSupplier body = () -> {
+        return writtenThrough(fi) ? change("release", path, c -> {
+            c.changedInode(files.get(fi.fh.get()).file().ino());
             files.release(fi.fh.get());
             return 0;
-        };
-        return writtenThrough(fi) ? change("release", path, body) : guard("release", path, body);
+        }) : guard("release", path, () -> {
+            files.release(fi.fh.get());
+            return 0;
+        });
     }
 
     @Override
@@ -282,6 +322,7 @@ final class QuorumFuse extends FuseStubFS {
             if (a.isDirectory()) {
                 return ErrnoTable.negative(Errno.EISDIR);
             }
+            c.changedInode(a.ino());
             var open = files.ofInode(a.ino());
             if (open.isPresent()) {
                 open.get().truncate(OpenFile.NO_HANDLE, size);
@@ -294,8 +335,9 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
-        return change("ftruncate", path, () -> {
+        return change("ftruncate", path, c -> {
             OpenFiles.Handle h = files.get(fi.fh.get());
+            c.changedInode(h.file().ino());
             h.file().truncate(h.id(), size);
             return 0;
         });
@@ -305,30 +347,30 @@ final class QuorumFuse extends FuseStubFS {
     public int mkdir(String path, @mode_t long mode) {
         return change("mkdir", path, c -> {
             PathResolver.Entry e = paths.entry(path);
-            Attributes a = mediator.mkdir(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
-            paths.rememberDirectory(path, a.ino());
-            c.result(path, a);
+            NewEntry made = mediator.mkdir(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
+            paths.rememberDirectory(path, made.attributes().ino());
+            c.created(path, made);
             return 0;
         });
     }
 
     @Override
     public int unlink(String path) {
-        return change("unlink", path, () -> {
+        return change("unlink", path, c -> {
             if (paths.unhide(path)) {
                 return 0; // the last close of a hidden file: the session's hold, dropped then, frees it
             }
             PathResolver.Entry e = paths.entry(path);
-            mediator.unlink(e.parent(), e.name());
+            c.removed(path, mediator.unlink(e.parent(), e.name()));
             return 0;
         });
     }
 
     @Override
     public int rmdir(String path) {
-        return change("rmdir", path, () -> {
+        return change("rmdir", path, c -> {
             PathResolver.Entry e = paths.entry(path);
-            mediator.rmdir(e.parent(), e.name());
+            c.removed(path, mediator.rmdir(e.parent(), e.name()));
             paths.forget(path);
             return 0;
         });
@@ -338,7 +380,7 @@ final class QuorumFuse extends FuseStubFS {
     public int symlink(String target, String linkPath) {
         return change("symlink", linkPath, c -> {
             PathResolver.Entry e = paths.entry(linkPath);
-            c.result(linkPath, mediator.symlink(e.parent(), e.name(), target, uid(), gid()));
+            c.created(linkPath, mediator.symlink(e.parent(), e.name(), target, uid(), gid()));
             return 0;
         });
     }
@@ -379,7 +421,9 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int chmod(String path, @mode_t long mode) {
         return change("chmod", path, c -> {
-            c.result(path, mediator.setattr(paths.inode(path), AttributeChanges.none().withMode((int) mode)));
+            long ino = paths.inode(path);
+            c.changedInode(ino);
+            c.result(path, mediator.setattr(ino, AttributeChanges.none().withMode((int) mode)));
             return 0;
         });
     }
@@ -389,7 +433,9 @@ final class QuorumFuse extends FuseStubFS {
         return change("chown", path, c -> {
             int u = (uid & UNCHANGED_ID) == UNCHANGED_ID ? -1 : (int) uid;
             int g = (gid & UNCHANGED_ID) == UNCHANGED_ID ? -1 : (int) gid;
-            c.result(path, mediator.setattr(paths.inode(path), AttributeChanges.none().withOwner(u, g)));
+            long ino = paths.inode(path);
+            c.changedInode(ino);
+            c.result(path, mediator.setattr(ino, AttributeChanges.none().withOwner(u, g)));
             return 0;
         });
     }
@@ -397,8 +443,9 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int utimens(String path, Timespec[] timespec) {
         return change("utimens", path, c -> {
-            c.result(path, mediator.setattr(paths.inode(path),
-                    AttributeChanges.none().withTimes(time(timespec[0]), time(timespec[1]))));
+            long ino = paths.inode(path);
+            c.changedInode(ino);
+            c.result(path, mediator.setattr(ino, AttributeChanges.none().withTimes(time(timespec[0]), time(timespec[1]))));
             return 0;
         });
     }

@@ -313,6 +313,62 @@ class ClientEdgeIT {
     }
 
     @Test
+    void rememberedAttributes_showThisMountsOwnChangesAtOnce_andAnotherMountsNewNamesAtOnce() {
+        // Attributes are remembered for a second and a change of this mount voids only what it
+        // touched (its paths, its inodes under any name, the parent directory): all must show at once.
+        py("""
+                import time
+                os.mkdir('neg')
+                os.listdir('neg')
+                for i in range(20):
+                    p = 'neg/f%d' % i
+                    assert not os.path.exists(p), p
+                    before = os.stat('neg')
+                    time.sleep(0.002)
+                    with open(p, 'w') as f: f.write('x' * i)
+                    assert os.stat('neg').st_mtime_ns > before.st_mtime_ns, 'the directory mtime after a create'
+                    assert os.path.getsize(p) == i, p
+                os.link('neg/f5', 'neg/hard')
+                assert os.stat('neg/f5').st_nlink == 2
+                with open('neg/hard', 'a') as f: f.write('more')
+                assert os.path.getsize('neg/f5') == 9, 'a write through one link shows through the other'
+                os.chmod('neg/hard', 0o600)
+                assert os.stat('neg/f5').st_mode & 0o777 == 0o600, 'a chmod through one link shows through the other'
+                os.unlink('neg/hard')
+                assert os.stat('neg/f5').st_nlink == 1, 'an unlink of one link shows in the count of the other'
+                for i in range(0, 20, 2):
+                    os.unlink('neg/f%d' % i)
+                    assert not os.path.exists('neg/f%d' % i)
+                    assert os.path.exists('neg/f%d' % (i + 1))
+                assert sorted(os.listdir('neg')) == sorted('f%d' % i for i in range(1, 20, 2))
+                os.mkdir('neg/sub')
+                assert os.stat('neg').st_nlink == 3
+                os.rmdir('neg/sub')
+                assert os.stat('neg').st_nlink == 2
+                assert not os.path.exists('neg/sub')
+                """);
+        // Another mount's new names, absent from this mount's listing a moment ago, show at once (a
+        // name not found is always asked): an exclusive create of one fails, a plain one opens it.
+        out("ls neg > /dev/null && test ! -e neg/late && test ! -e neg/taken");
+        cluster.bash("echo hi > " + second + "/neg/late && echo theirs > " + second + "/neg/taken").ok();
+        py("""
+                try:
+                    os.open('neg/taken', os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+                    raise SystemExit('an exclusive create of a name another mount made succeeded')
+                except FileExistsError:
+                    pass
+                fd = os.open('neg/taken', os.O_WRONLY | os.O_CREAT)
+                os.close(fd)
+                """);
+        assertThat(out("cat neg/late neg/taken")).isEqualTo("hi\ntheirs\n");
+        // Close-to-open inside the second attributes are remembered: another mount grows a file this
+        // mount just stat'ed, and an open here reads all of it (the open's size outranks the memo).
+        out("echo short > neg/grow && stat neg/grow > /dev/null");
+        cluster.bash("echo 'a much longer line than the first' >> " + second + "/neg/grow").ok();
+        assertThat(out("cat neg/grow")).isEqualTo("short\na much longer line than the first\n");
+    }
+
+    @Test
     void smallFilesRewrittenOnAnotherMount_afterThisOneListedThem_readTheNewBytes() {
         out("mkdir early && for i in 1 2 3 4; do echo old$i > early/f$i; done");
         // The listing carries each small file's block, and an open here starts reading it at

@@ -5,6 +5,8 @@ import com.google.common.collect.RangeSet;
 import com.google.common.collect.TreeRangeSet;
 import org.quorumfs.common.protocol.AttributeChanges;
 import org.quorumfs.common.protocol.Attributes;
+import org.quorumfs.common.protocol.NewEntry;
+import org.quorumfs.common.protocol.RemovedEntry;
 import org.quorumfs.common.protocol.BlockCommit;
 import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
@@ -169,14 +171,14 @@ public final class Mediator implements AutoCloseable {
         return Attributes.fromWire(meta.create(id(parent), name, mode, uid, gid));
     }
 
-    /** {@link #create}, held open by {@code session} from the start. */
-    public Attributes createAndOpen(String session, long parent, String name, int mode, int uid, int gid) {
-        return Attributes.fromWire(meta.createAndOpen(session, id(parent), name, mode, uid, gid));
+    /** {@link #create}, held open by {@code session} from the start; with the parent's new attributes. */
+    public NewEntry createAndOpen(String session, long parent, String name, int mode, int uid, int gid) {
+        return NewEntry.fromWire(meta.createAndOpen(session, id(parent), name, mode, uid, gid));
     }
 
     /** A regular or special file: {@code mode} carries the type bits, {@code rdev} a device's number. */
-    public Attributes mknod(long parent, String name, int mode, int uid, int gid, long rdev) {
-        return Attributes.fromWire(meta.mknod(id(parent), name, mode, uid, gid, id(rdev)));
+    public NewEntry mknod(long parent, String name, int mode, int uid, int gid, long rdev) {
+        return NewEntry.fromWire(meta.mknod(id(parent), name, mode, uid, gid, id(rdev)));
     }
 
     // ---- sessions: a mount's open files survive an unlink anywhere until their last close ----
@@ -261,12 +263,12 @@ public final class Mediator implements AutoCloseable {
         meta.removexattr(id(ino), name);
     }
 
-    public Attributes mkdir(long parent, String name, int mode, int uid, int gid) {
-        return Attributes.fromWire(meta.mkdir(id(parent), name, mode, uid, gid));
+    public NewEntry mkdir(long parent, String name, int mode, int uid, int gid) {
+        return NewEntry.fromWire(meta.mkdir(id(parent), name, mode, uid, gid));
     }
 
-    public Attributes symlink(long parent, String name, String target, int uid, int gid) {
-        return Attributes.fromWire(meta.symlink(id(parent), name, target, uid, gid));
+    public NewEntry symlink(long parent, String name, String target, int uid, int gid) {
+        return NewEntry.fromWire(meta.symlink(id(parent), name, target, uid, gid));
     }
 
     public String readlink(long ino) {
@@ -277,12 +279,15 @@ public final class Mediator implements AutoCloseable {
         return Attributes.fromWire(meta.link(id(ino), id(newParent), newName));
     }
 
-    public void unlink(long parent, String name) {
-        freed(meta.unlink(id(parent), name));
+    /** Removes a name; the replicas of a file whose last link it was are deleted in the background. */
+    public RemovedEntry unlink(long parent, String name) {
+        RemovedEntry r = RemovedEntry.fromWire(meta.unlink(id(parent), name));
+        freed(r.freed());
+        return r;
     }
 
-    public void rmdir(long parent, String name) {
-        meta.rmdir(id(parent), name);
+    public RemovedEntry rmdir(long parent, String name) {
+        return RemovedEntry.fromWire(meta.rmdir(id(parent), name));
     }
 
     public void rename(long srcParent, String srcName, long dstParent, String dstName) {
@@ -617,7 +622,10 @@ public final class Mediator implements AutoCloseable {
 
     /** Deletes the replicas of a file whose last link went. Servers that are down keep them (scrub's job). */
     private void freed(String ino) {
-        long n = Wire.nonNegativeLong(ino, "freed inode");
+        freed(Wire.nonNegativeLong(ino, "freed inode"));
+    }
+
+    private void freed(long n) {
         if (n != 0) {
             replicas.bestEffortEverywhere("delete inode", ds -> ds.deleteInode(id(n)));
         }

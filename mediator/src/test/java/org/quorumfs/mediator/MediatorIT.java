@@ -193,7 +193,7 @@ class MediatorIT {
 
     @Test
     void readdir_returnsEveryEntryAcrossPages() {
-        long d = mediator.mkdir(MetaService.ROOT, "many", 0755, 0, 0).ino();
+        long d = mediator.mkdir(MetaService.ROOT, "many", 0755, 0, 0).attributes().ino();
         for (int i = 0; i < 2100; i++) {
             mediator.create(d, String.format("f%05d", i), 0644, 0, 0);
         }

@@ -102,14 +102,13 @@ final class MetaServiceImpl implements MetaService {
     }
 
     @Override
-    public String unlink(String parent, String name) {
-        return Wire.ofLong(store.unlink(ino(parent, "parent"), Wire.name(name)));
+    public Map<String, Object> unlink(String parent, String name) {
+        return store.unlink(ino(parent, "parent"), Wire.name(name)).toWire();
     }
 
     @Override
-    public boolean rmdir(String parent, String name) {
-        store.rmdir(ino(parent, "parent"), Wire.name(name));
-        return true;
+    public Map<String, Object> rmdir(String parent, String name) {
+        return store.rmdir(ino(parent, "parent"), Wire.name(name)).toWire();
     }
 
     @Override

@@ -12,6 +12,8 @@ import org.quorumfs.common.protocol.FileType;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
 import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.NewEntry;
+import org.quorumfs.common.protocol.RemovedEntry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,8 +134,8 @@ final class MetaStore implements AutoCloseable {
      * Creates an inode of {@code type} named {@code name} in {@code parent}; {@code target} is a
      * symlink's, {@code rdev} a device's; a non-empty {@code session} holds the new inode open.
      */
-    synchronized Attributes create(long parent, String name, FileType type, int permissions, int uid, int gid,
-                                   String target, long rdev, String session) {
+    synchronized NewEntry create(long parent, String name, FileType type, int permissions, int uid, int gid,
+                                 String target, long rdev, String session) {
         return tx(() -> {
             directory(parent);
             if (childOrZero(parent, name) != 0) {
@@ -159,7 +161,7 @@ final class MetaStore implements AutoCloseable {
             if (!session.isEmpty()) {
                 hold(session, ino);
             }
-            return attributes(ino);
+            return new NewEntry(attributes(ino), attributes(parent));
         });
     }
 
@@ -191,8 +193,7 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    /** Returns the inode whose last link went, or 0. */
-    synchronized long unlink(long parent, String name) {
+    synchronized RemovedEntry unlink(long parent, String name) {
         return tx(() -> {
             long ino = child(directory(parent), name);
             if (attributes(ino).isDirectory()) {
@@ -200,15 +201,16 @@ final class MetaStore implements AutoCloseable {
             }
             update("DELETE FROM dentries WHERE parent=? AND name=?", parent, name);
             touchDir(parent);
-            return dropLink(ino);
+            long freed = dropLink(ino);
+            return new RemovedEntry(ino, freed, attributes(parent));
         });
     }
 
-    synchronized void rmdir(long parent, String name) {
-        tx(() -> {
+    synchronized RemovedEntry rmdir(long parent, String name) {
+        return tx(() -> {
             long ino = child(directory(parent), name);
             removeEmptyDirectory(parent, name, ino);
-            return null;
+            return new RemovedEntry(ino, 0, attributes(parent));
         });
     }
 

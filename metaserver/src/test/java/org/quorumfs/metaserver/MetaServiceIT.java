@@ -16,6 +16,8 @@ import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Md5;
 import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.NewEntry;
+import org.quorumfs.common.protocol.RemovedEntry;
 import org.quorumfs.common.protocol.Wire;
 import org.quorumfs.common.rpc.RpcClient;
 import org.quorumfs.common.rpc.RpcTimeouts;
@@ -102,6 +104,33 @@ class MetaServiceIT {
     }
 
     @Test
+    void everyChangeOfAnEntry_answersItsParentsNewAttributes() throws InterruptedException {
+        Attributes root = Attributes.fromWire(meta.getattr(ROOT));
+        Thread.sleep(2); // times are nanoseconds of the meta-server's clock: let it move
+        NewEntry d = NewEntry.fromWire(meta.mkdir(ROOT, "d", 0755, 0, 0));
+        assertThat(d.parent().ino()).isEqualTo(MetaService.ROOT);
+        assertThat(d.parent().nlink()).isEqualTo(root.nlink() + 1);
+        assertThat(d.parent().mtimeNs()).isGreaterThan(root.mtimeNs());
+        assertThat(d.parent()).isEqualTo(Attributes.fromWire(meta.getattr(ROOT)));
+
+        NewEntry f = NewEntry.fromWire(meta.createAndOpen(session(), id(d.attributes()), "f", 0644, 0, 0));
+        assertThat(f.parent()).isEqualTo(Attributes.fromWire(meta.getattr(id(d.attributes()))));
+        assertThat(Attributes.fromWire(meta.create(id(d.attributes()), "g", 0644, 0, 0)))
+                .as("read as plain attributes, as before").isEqualTo(Attributes.fromWire(meta.lookup(id(d.attributes()), "g")));
+        NewEntry s = NewEntry.fromWire(meta.symlink(id(d.attributes()), "s", "f", 0, 0));
+        NewEntry n = NewEntry.fromWire(meta.mknod(id(d.attributes()), "p", 0010644, 0, 0, "0"));
+        assertThat(n.parent().mtimeNs()).isGreaterThanOrEqualTo(s.parent().mtimeNs());
+
+        RemovedEntry u = RemovedEntry.fromWire(meta.unlink(id(d.attributes()), "g"));
+        assertThat(u.parent()).isEqualTo(Attributes.fromWire(meta.getattr(id(d.attributes()))));
+        assertThat(u.freed()).isEqualTo(u.ino());
+        mkdir(ROOT, "d2");
+        RemovedEntry r = RemovedEntry.fromWire(meta.rmdir(ROOT, "d2"));
+        assertThat(r.parent()).isEqualTo(Attributes.fromWire(meta.getattr(ROOT)));
+        assertThat(r.parent().nlink()).isEqualTo(root.nlink() + 1);
+    }
+
+    @Test
     void rmdir_ofAFile_isNotDirectory_andLookupUnderAFile_isNotDirectory() {
         Attributes f = create(ROOT, "f");
         assertCode(ErrorCode.NOT_DIRECTORY, () -> meta.rmdir(ROOT, "f"));
@@ -160,9 +189,11 @@ class MetaServiceIT {
         assertThat(Attributes.fromWire(meta.link(id(f), id(d), "f2")).nlink()).isEqualTo(2);
         assertCode(ErrorCode.NOT_PERMITTED, () -> meta.link(id(d), ROOT, "dirlink"));
         assertCode(ErrorCode.EXISTS, () -> meta.link(id(f), ROOT, "d"));
-        assertThat(meta.unlink(ROOT, "f")).isEqualTo("0");
+        assertThat(RemovedEntry.fromWire(meta.unlink(ROOT, "f")).freed()).isZero();
         assertThat(Attributes.fromWire(meta.getattr(id(f))).nlink()).isEqualTo(1);
-        assertThat(meta.unlink(id(d), "f2")).isEqualTo(id(f));
+        RemovedEntry last = RemovedEntry.fromWire(meta.unlink(id(d), "f2"));
+        assertThat(last.freed()).isEqualTo(f.ino());
+        assertThat(last.ino()).isEqualTo(f.ino());
     }
 
     @Test
@@ -414,7 +445,7 @@ class MetaServiceIT {
         Attributes f = create(ROOT, "f");
         Map<String, Object> opened = meta.open(s, id(f), 64);
         assertThat(Attributes.fromWire(opened.get("attributes")).ino()).isEqualTo(f.ino());
-        assertThat(meta.unlink(ROOT, "f")).isEqualTo("0");
+        assertThat(RemovedEntry.fromWire(meta.unlink(ROOT, "f")).freed()).isZero();
         assertCode(ErrorCode.NOT_FOUND, () -> meta.lookup(ROOT, "f"));
         assertThat(Attributes.fromWire(meta.getattr(id(f))).nlink()).isZero();
         long v = Wire.toLong(meta.allocateVersions(1), "v");

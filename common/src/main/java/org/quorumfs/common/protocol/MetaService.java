@@ -30,7 +30,11 @@ public interface MetaService {
     /** Applies {@link AttributeChanges} (mode permission bits, owner, times); returns the new attributes. */
     Map<String, Object> setattr(String ino, Map<String, Object> changes);
 
-    /** Creates an empty regular file, exclusively ({@code EXISTS} if the name is taken). */
+    /**
+     * Creates an empty regular file, exclusively ({@code EXISTS} if the name is taken). Returns a
+     * {@link NewEntry}, as every call that makes an entry does (createAndOpen, mknod, mkdir, symlink):
+     * the new inode's attributes, with the parent directory's after the change as member {@code parent}.
+     */
     Map<String, Object> create(String parent, String name, int mode, int uid, int gid);
 
     /**
@@ -62,14 +66,15 @@ public interface MetaService {
     Map<String, Object> link(String ino, String newParent, String newName);
 
     /**
-     * Removes a non-directory entry ({@code IS_DIRECTORY} for a directory). Returns the inode number
-     * whose last link this was and whose data may now be deleted, or "0". An inode some session
-     * holds open loses its name but lives on (nlink 0) until its last {@link #close}.
+     * Removes a non-directory entry ({@code IS_DIRECTORY} for a directory). Returns a
+     * {@link RemovedEntry}: {@code freed} is the inode whose last link this was and whose data may
+     * now be deleted, or "0". An inode some session holds open loses its name but lives on (nlink 0)
+     * until its last {@link #close}.
      */
-    String unlink(String parent, String name);
+    Map<String, Object> unlink(String parent, String name);
 
-    /** Removes an empty directory ({@code NOT_EMPTY}, {@code NOT_DIRECTORY}). */
-    boolean rmdir(String parent, String name);
+    /** Removes an empty directory ({@code NOT_EMPTY}, {@code NOT_DIRECTORY}); returns a {@link RemovedEntry}. */
+    Map<String, Object> rmdir(String parent, String name);
 
     /**
      * Moves an entry, atomically replacing a destination of a compatible kind: a file replaces a
