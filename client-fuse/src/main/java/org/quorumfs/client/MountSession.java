@@ -54,15 +54,36 @@ final class MountSession implements AutoCloseable {
         return mediator.createAndOpen(session.id(), parent, name, mode, uid, gid);
     }
 
-    /** Drops one hold of {@code ino}, in the background. */
+    /**
+     * Drops one hold of {@code ino}, in the background: holds dropped within {@link #CLOSE_BATCH}
+     * of each other go in one call (a loop reading or writing small files closed one per file, a
+     * call the meta-server parsed and authenticated for one row).
+     */
     void close(long ino) {
-        background.execute(() -> {
-            try {
-                mediator.close(session.id(), ino);
-            } catch (FsException e) {
-                log.warn("closing inode {} at the meta-server failed (freed when the session ends): {}", ino, e.getMessage());
+        closing.add(ino);
+        if (closeScheduled.compareAndSet(false, true)) {
+            background.schedule(this::closeBatch, CLOSE_BATCH.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    static final java.time.Duration CLOSE_BATCH = java.time.Duration.ofMillis(20);
+    private final java.util.Queue<Long> closing = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean closeScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private void closeBatch() {
+        closeScheduled.set(false);
+        while (!closing.isEmpty()) {
+            java.util.List<Long> batch = new java.util.ArrayList<>();
+            for (Long ino; batch.size() < org.quorumfs.common.protocol.Limits.MAX_PAGE && (ino = closing.poll()) != null; ) {
+                batch.add(ino);
             }
-        });
+            try {
+                mediator.closeEach(session.id(), batch);
+            } catch (FsException e) {
+                log.warn("closing {} inodes at the meta-server failed (freed when the session ends): {}",
+                        batch.size(), e.getMessage());
+            }
+        }
     }
 
     private void renew() {

@@ -27,6 +27,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -366,6 +367,11 @@ final class OpenFile {
      * told to {@code handle} (one whose bytes it wrote), if any.
      */
     synchronized void flush(long handle) {
+        if (dirty.size() == 1 && inFlight.isEmpty()) {
+            // One block (a small file's close): written from this thread, which would only wait
+            // for it; two thread hand-offs fewer per file.
+            writeOut(dirty.firstKey(), true);
+        }
         for (Integer index : List.copyOf(dirty.keySet())) {
             writeOut(index);
         }
@@ -393,6 +399,11 @@ final class OpenFile {
      * must land first (the later one may only merge onto it), and at most a few are in flight.
      */
     private void writeOut(int index) {
+        writeOut(index, false);
+    }
+
+    /** {@link #writeOut}, run by the calling thread when {@code here}. */
+    private void writeOut(int index, boolean here) {
         awaitInFlight(index);
         while (inFlight.size() >= MAX_IN_FLIGHT) {
             awaitInFlight(inFlight.keySet().iterator().next());
@@ -402,10 +413,16 @@ final class OpenFile {
             return; // nothing buffered for it
         }
         budget.refund();
-        inFlight.put(index, new InFlight(block, io.submit(() -> {
+        FutureTask<Void> write = new FutureTask<>(() -> {
             map.committed(mediator.writeBlock(ino, index, block.data, block.ranges, () -> map.get(index)).block());
             return null;
-        })));
+        });
+        inFlight.put(index, new InFlight(block, write));
+        if (here) {
+            write.run();
+        } else {
+            io.execute(write);
+        }
     }
 
     private record InFlight(DirtyBlock block, Future<?> future) {

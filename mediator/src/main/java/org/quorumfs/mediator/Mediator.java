@@ -225,6 +225,14 @@ public final class Mediator implements AutoCloseable {
         freed(meta.close(session, id(ino)));
     }
 
+    /** {@link #close} of each of {@code inos} in one call. */
+    public void closeEach(String session, List<Long> inos) {
+        Object[] ids = inos.stream().map(Wire::ofLong).toArray();
+        for (Object ino : meta.closeEach(session, ids)) {
+            freed(Wire.toStr(ino, "freed inode"));
+        }
+    }
+
     /**
      * Deletes, everywhere, the replicas of up to {@code limit} inodes the meta-server freed without
      * a client to do it (a lapsed session's); an inode is forgotten only when every data server

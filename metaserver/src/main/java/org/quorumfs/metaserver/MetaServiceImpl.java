@@ -301,6 +301,18 @@ final class MetaServiceImpl implements MetaService {
     }
 
     @Override
+    public Object[] closeEach(String session, Object[] inos) {
+        if (inos.length < 1 || inos.length > Limits.MAX_PAGE) {
+            throw FsException.invalid("closeEach takes 1.." + Limits.MAX_PAGE + " inodes, got " + inos.length);
+        }
+        java.util.List<Long> ids = new java.util.ArrayList<>(inos.length);
+        for (Object o : inos) {
+            ids.add(ino(Wire.toStr(o, "ino"), "ino"));
+        }
+        return store.closeEach(sessionId(session), ids).stream().map(Wire::ofLong).toArray();
+    }
+
+    @Override
     public Object[] garbage(int limit) {
         if (limit < 1 || limit > Limits.MAX_PAGE) {
             throw FsException.invalid("limit must be 1.." + Limits.MAX_PAGE);

@@ -461,6 +461,21 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
+    /** {@link #close} of each of {@code inos} in one transaction; returns the inodes freed. */
+    synchronized List<Long> closeEach(String session, List<Long> inos) {
+        return txWithoutFsync(() -> {
+            List<Long> freed = new ArrayList<>();
+            for (long ino : inos) {
+                update("UPDATE holds SET count=count-1 WHERE session=? AND ino=?", session, ino);
+                update("DELETE FROM holds WHERE session=? AND ino=? AND count<=0", session, ino);
+                if (freeIfUnused(ino)) {
+                    freed.add(ino);
+                }
+            }
+            return freed;
+        });
+    }
+
     /** The sessions that hold something (known again after a restart). */
     synchronized List<String> sessionsWithHolds() {
         return tx(() -> column("SELECT DISTINCT session FROM holds", r -> r.getString(1)));

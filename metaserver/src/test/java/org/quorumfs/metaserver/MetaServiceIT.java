@@ -455,6 +455,27 @@ class MetaServiceIT {
     }
 
     @Test
+    void closeEach_closesEveryInodeItNames_inOneCall_andFreesWhatThatLeavesUnheld() {
+        String s = session();
+        Attributes a = create(ROOT, "a");
+        Attributes b = create(ROOT, "b");
+        meta.open(s, id(a), 0);
+        meta.open(s, id(a), 0);
+        meta.open(s, id(b), 0);
+        meta.unlink(ROOT, "a");
+        meta.unlink(ROOT, "b");
+        assertThat(meta.closeEach(s, new Object[] {id(a), id(b)})).containsExactly(id(b));
+        assertThat(Attributes.fromWire(meta.getattr(id(a))).nlink()).as("held once more").isZero();
+        assertThat(meta.closeEach(s, new Object[] {id(a)})).containsExactly(id(a));
+        assertCode(ErrorCode.STALE, () -> meta.getattr(id(a)));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.closeEach(s, new Object[0]));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.closeEach(s, new Object[] {"x"}));
+        Object[] tooMany = new Object[10_001];
+        java.util.Arrays.fill(tooMany, id(b));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> meta.closeEach(s, tooMany));
+    }
+
+    @Test
     void holds_areCounted_perSession_andCreateAndOpenHoldsFromTheStart() {
         String a = session();
         String b = session();

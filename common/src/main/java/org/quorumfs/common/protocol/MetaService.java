@@ -191,6 +191,13 @@ public interface MetaService {
     String close(String session, String ino);
 
     /**
+     * {@link #close} of each inode of {@code inos} (decimal strings, 1..{@link Limits#MAX_PAGE};
+     * an inode twice is closed twice), in one transaction. Returns the inodes that freed. A mount
+     * closes in batches: one call for the files a loop closed within a few milliseconds.
+     */
+    Object[] closeEach(String session, Object[] inos);
+
+    /**
      * Inodes freed without a client to delete their replicas (their last holder's session lapsed):
      * at most {@code limit} decimal strings. Whoever deletes the replicas everywhere calls
      * {@link #clearGarbage}.
