@@ -270,21 +270,20 @@ final class MetaStore implements AutoCloseable {
             directory(ino);
             List<ListedEntry> out = new ArrayList<>();
             // A small regular file's one block comes along: a client can start reading it before its open returns.
-            try (PreparedStatement s = db.prepareStatement(
-                    "SELECT d.name, i.ino, i.mode, i.nlink, i.uid, i.gid, i.size, i.atime, i.mtime, i.ctime, i.rdev,"
-                            + " b.version, b.length, b.md5, b.pieces"
-                            + " FROM dentries d JOIN inodes i ON i.ino = d.ino"
-                            + " LEFT JOIN blocks b ON b.ino = i.ino AND b.idx = 0 AND i.size BETWEEN 1 AND ?"
-                            + " AND (i.mode & ?) = ?"
-                            + " WHERE d.parent=? AND d.name > ? ORDER BY d.name LIMIT ?")) {
-                bind(s, ListedEntry.SMALL_FILE_BYTES, FileType.TYPE_MASK, FileType.REGULAR.bits(), ino, after, limit);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        long version = r.getLong(12);
-                        BlockRecord first = r.wasNull() ? null
-                                : new BlockRecord(0, version, r.getInt(13), r.getString(14), r.getString(15));
-                        out.add(new ListedEntry(r.getString(1), attributesAt(r, 2), first));
-                    }
+            PreparedStatement s = prepared(
+                "SELECT d.name, i.ino, i.mode, i.nlink, i.uid, i.gid, i.size, i.atime, i.mtime, i.ctime, i.rdev,"
+                        + " b.version, b.length, b.md5, b.pieces"
+                        + " FROM dentries d JOIN inodes i ON i.ino = d.ino"
+                        + " LEFT JOIN blocks b ON b.ino = i.ino AND b.idx = 0 AND i.size BETWEEN 1 AND ?"
+                        + " AND (i.mode & ?) = ?"
+                        + " WHERE d.parent=? AND d.name > ? ORDER BY d.name LIMIT ?");
+            bind(s, ListedEntry.SMALL_FILE_BYTES, FileType.TYPE_MASK, FileType.REGULAR.bits(), ino, after, limit);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    long version = r.getLong(12);
+                    BlockRecord first = r.wasNull() ? null
+                            : new BlockRecord(0, version, r.getInt(13), r.getString(14), r.getString(15));
+                    out.add(new ListedEntry(r.getString(1), attributesAt(r, 2), first));
                 }
             }
             return out;
@@ -311,18 +310,17 @@ final class MetaStore implements AutoCloseable {
     synchronized List<FileBlock> blocksAfter(long afterIno, int afterIndex, int limit) {
         return tx(() -> {
             List<FileBlock> out = new ArrayList<>();
-            try (PreparedStatement s = db.prepareStatement(
-                    "SELECT b.ino, b.idx, b.version, b.length, b.md5, b.pieces,"
-                            + " (SELECT group_concat(m.server, ' ') FROM missed m WHERE m.ino = b.ino AND m.idx = b.idx)"
-                            + " FROM blocks b WHERE b.ino > ? OR (b.ino = ? AND b.idx > ?) ORDER BY b.ino, b.idx LIMIT ?")) {
-                bind(s, afterIno, afterIno, afterIndex, limit);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        String missed = r.getString(7);
-                        out.add(new FileBlock(r.getLong(1), new BlockStatus(new BlockRecord(r.getInt(2), r.getLong(3),
-                                r.getInt(4), r.getString(5), r.getString(6)),
-                                missed == null ? List.of() : List.of(missed.split(" ")))));
-                    }
+            PreparedStatement s = prepared(
+                "SELECT b.ino, b.idx, b.version, b.length, b.md5, b.pieces,"
+                        + " (SELECT group_concat(m.server, ' ') FROM missed m WHERE m.ino = b.ino AND m.idx = b.idx)"
+                        + " FROM blocks b WHERE b.ino > ? OR (b.ino = ? AND b.idx > ?) ORDER BY b.ino, b.idx LIMIT ?");
+            bind(s, afterIno, afterIno, afterIndex, limit);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    String missed = r.getString(7);
+                    out.add(new FileBlock(r.getLong(1), new BlockStatus(new BlockRecord(r.getInt(2), r.getLong(3),
+                            r.getInt(4), r.getString(5), r.getString(6)),
+                            missed == null ? List.of() : List.of(missed.split(" ")))));
                 }
             }
             return out;
@@ -416,12 +414,11 @@ final class MetaStore implements AutoCloseable {
     synchronized List<Missed> missed(int limit) {
         return tx(() -> {
             List<Missed> out = new ArrayList<>();
-            try (PreparedStatement s = db.prepareStatement("SELECT ino, idx, server FROM missed ORDER BY ino, idx LIMIT ?")) {
-                bind(s, limit);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        out.add(new Missed(r.getLong(1), r.getInt(2), r.getString(3)));
-                    }
+            PreparedStatement s = prepared("SELECT ino, idx, server FROM missed ORDER BY ino, idx LIMIT ?");
+            bind(s, limit);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    out.add(new Missed(r.getLong(1), r.getInt(2), r.getString(3)));
                 }
             }
             return out;
@@ -524,13 +521,12 @@ final class MetaStore implements AutoCloseable {
                 throw new FsException(ErrorCode.NO_DATA, "no extended attribute " + name);
             }
             long total;
-            try (PreparedStatement s = db.prepareStatement(
-                    "SELECT COALESCE(SUM(length(CAST(name AS BLOB)) + length(value)), 0) FROM xattrs WHERE ino=? AND name<>?")) {
-                bind(s, ino, name);
-                try (ResultSet r = s.executeQuery()) {
-                    r.next();
-                    total = r.getLong(1);
-                }
+            PreparedStatement s = prepared(
+                "SELECT COALESCE(SUM(length(CAST(name AS BLOB)) + length(value)), 0) FROM xattrs WHERE ino=? AND name<>?");
+            bind(s, ino, name);
+            try (ResultSet r = s.executeQuery()) {
+                r.next();
+                total = r.getLong(1);
             }
             if (total + name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + value.length
                     > Limits.MAX_XATTR_TOTAL_BYTES) {
@@ -573,17 +569,37 @@ final class MetaStore implements AutoCloseable {
     }
 
     private byte[] xattrOrNull(long ino, String name) throws SQLException {
-        try (PreparedStatement s = db.prepareStatement("SELECT value FROM xattrs WHERE ino=? AND name=?")) {
-            bind(s, ino, name);
-            try (ResultSet r = s.executeQuery()) {
-                return r.next() ? r.getBytes(1) : null;
-            }
+        PreparedStatement s = prepared("SELECT value FROM xattrs WHERE ino=? AND name=?");
+        bind(s, ino, name);
+        try (ResultSet r = s.executeQuery()) {
+            return r.next() ? r.getBytes(1) : null;
         }
     }
 
     @Override
     public synchronized void close() throws SQLException {
+        for (PreparedStatement s : prepared.values()) {
+            s.close();
+        }
         db.close();
+    }
+
+    /**
+     * Statements prepared once per SQL text and reused (sqlite-jdbc prepares anew on every call: 4
+     * of a point query's 6 us). Every SQL text here is a constant of this class, so the map stays
+     * small; callers hold the lock, close their result sets, and never close the statement.
+     */
+    private final java.util.Map<String, PreparedStatement> prepared = new java.util.HashMap<>();
+
+    private PreparedStatement prepared(String sql) throws SQLException {
+        PreparedStatement s = prepared.get(sql);
+        if (s == null) {
+            s = db.prepareStatement(sql);
+            prepared.put(sql, s);
+        } else {
+            s.clearParameters();
+        }
+        return s;
     }
 
     // ---- helpers; callers hold the lock and run inside tx() ----
@@ -647,18 +663,17 @@ final class MetaStore implements AutoCloseable {
 
     private List<BlockStatus> blockStatuses(long ino, int from, int count) throws SQLException {
         List<BlockStatus> out = new ArrayList<>();
-        try (PreparedStatement s = db.prepareStatement(
-                "SELECT b.idx, b.version, b.length, b.md5, b.pieces, group_concat(m.server, ' ') FROM blocks b"
-                        + " LEFT JOIN missed m ON m.ino = b.ino AND m.idx = b.idx"
-                        + " WHERE b.ino=? AND b.idx>=? AND b.idx<? GROUP BY b.idx ORDER BY b.idx")) {
-            bind(s, ino, from, (long) from + count);
-            try (ResultSet r = s.executeQuery()) {
-                while (r.next()) {
-                    String missed = r.getString(6);
-                    out.add(new BlockStatus(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4),
-                            r.getString(5)),
-                            missed == null ? List.of() : List.of(missed.split(" "))));
-                }
+        PreparedStatement s = prepared(
+            "SELECT b.idx, b.version, b.length, b.md5, b.pieces, group_concat(m.server, ' ') FROM blocks b"
+                    + " LEFT JOIN missed m ON m.ino = b.ino AND m.idx = b.idx"
+                    + " WHERE b.ino=? AND b.idx>=? AND b.idx<? GROUP BY b.idx ORDER BY b.idx");
+        bind(s, ino, from, (long) from + count);
+        try (ResultSet r = s.executeQuery()) {
+            while (r.next()) {
+                String missed = r.getString(6);
+                out.add(new BlockStatus(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4),
+                        r.getString(5)),
+                        missed == null ? List.of() : List.of(missed.split(" "))));
             }
         }
         return out;
@@ -696,12 +711,11 @@ final class MetaStore implements AutoCloseable {
 
     private List<BlockRecord> blockRecords(String where, Object... args) throws SQLException {
         List<BlockRecord> out = new ArrayList<>();
-        try (PreparedStatement s = db.prepareStatement("SELECT idx, version, length, md5, pieces FROM blocks " + where)) {
-            bind(s, args);
-            try (ResultSet r = s.executeQuery()) {
-                while (r.next()) {
-                    out.add(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4), r.getString(5)));
-                }
+        PreparedStatement s = prepared("SELECT idx, version, length, md5, pieces FROM blocks " + where);
+        bind(s, args);
+        try (ResultSet r = s.executeQuery()) {
+            while (r.next()) {
+                out.add(new BlockRecord(r.getInt(1), r.getLong(2), r.getInt(3), r.getString(4), r.getString(5)));
             }
         }
         return out;
@@ -754,11 +768,10 @@ final class MetaStore implements AutoCloseable {
     }
 
     private long parentOf(long dir) throws SQLException {
-        try (PreparedStatement s = db.prepareStatement("SELECT parent FROM dentries WHERE ino=? LIMIT 1")) {
-            bind(s, dir);
-            try (ResultSet r = s.executeQuery()) {
-                return r.next() ? r.getLong(1) : MetaService.ROOT;
-            }
+        PreparedStatement s = prepared("SELECT parent FROM dentries WHERE ino=? LIMIT 1");
+        bind(s, dir);
+        try (ResultSet r = s.executeQuery()) {
+            return r.next() ? r.getLong(1) : MetaService.ROOT;
         }
     }
 
@@ -788,11 +801,10 @@ final class MetaStore implements AutoCloseable {
     }
 
     private long childOrZero(long parent, String name) throws SQLException {
-        try (PreparedStatement s = db.prepareStatement("SELECT ino FROM dentries WHERE parent=? AND name=?")) {
-            bind(s, parent, name);
-            try (ResultSet r = s.executeQuery()) {
-                return r.next() ? r.getLong(1) : 0;
-            }
+        PreparedStatement s = prepared("SELECT ino FROM dentries WHERE parent=? AND name=?");
+        bind(s, parent, name);
+        try (ResultSet r = s.executeQuery()) {
+            return r.next() ? r.getLong(1) : 0;
         }
     }
 
@@ -805,15 +817,14 @@ final class MetaStore implements AutoCloseable {
     }
 
     private Attributes attributesOrNull(long ino) throws SQLException {
-        try (PreparedStatement s = db.prepareStatement(
-                "SELECT ino, mode, nlink, uid, gid, size, atime, mtime, ctime, rdev FROM inodes WHERE ino=?")) {
-            bind(s, ino);
-            try (ResultSet r = s.executeQuery()) {
-                if (!r.next()) {
-                    return null;
-                }
-                return attributesAt(r, 1);
+        PreparedStatement s = prepared(
+            "SELECT ino, mode, nlink, uid, gid, size, atime, mtime, ctime, rdev FROM inodes WHERE ino=?");
+        bind(s, ino);
+        try (ResultSet r = s.executeQuery()) {
+            if (!r.next()) {
+                return null;
             }
+            return attributesAt(r, 1);
         }
     }
 
@@ -825,14 +836,13 @@ final class MetaStore implements AutoCloseable {
     }
 
     private long setting(String key) throws SQLException {
-        try (PreparedStatement s = db.prepareStatement("SELECT value FROM settings WHERE key=?")) {
-            bind(s, key);
-            try (ResultSet r = s.executeQuery()) {
-                if (!r.next()) {
-                    throw new SQLException("setting " + key + " missing");
-                }
-                return r.getLong(1);
+        PreparedStatement s = prepared("SELECT value FROM settings WHERE key=?");
+        bind(s, key);
+        try (ResultSet r = s.executeQuery()) {
+            if (!r.next()) {
+                throw new SQLException("setting " + key + " missing");
             }
+            return r.getLong(1);
         }
     }
 
@@ -843,31 +853,28 @@ final class MetaStore implements AutoCloseable {
     /** One value from every row a query returns. */
     private <T> List<T> column(String sql, Row<T> row, Object... args) throws SQLException {
         List<T> out = new ArrayList<>();
-        try (PreparedStatement s = db.prepareStatement(sql)) {
-            bind(s, args);
-            try (ResultSet r = s.executeQuery()) {
-                while (r.next()) {
-                    out.add(row.read(r));
-                }
+        PreparedStatement s = prepared(sql);
+        bind(s, args);
+        try (ResultSet r = s.executeQuery()) {
+            while (r.next()) {
+                out.add(row.read(r));
             }
         }
         return out;
     }
 
     private String queryString(String sql, Object... args) throws SQLException {
-        try (PreparedStatement s = db.prepareStatement(sql)) {
-            bind(s, args);
-            try (ResultSet r = s.executeQuery()) {
-                return r.next() ? r.getString(1) : null;
-            }
+        PreparedStatement s = prepared(sql);
+        bind(s, args);
+        try (ResultSet r = s.executeQuery()) {
+            return r.next() ? r.getString(1) : null;
         }
     }
 
     private int update(String sql, Object... args) throws SQLException {
-        try (PreparedStatement s = db.prepareStatement(sql)) {
-            bind(s, args);
-            return s.executeUpdate();
-        }
+        PreparedStatement s = prepared(sql);
+        bind(s, args);
+        return s.executeUpdate();
     }
 
     private static void bind(PreparedStatement s, Object... args) throws SQLException {
