@@ -92,6 +92,22 @@ final class DataServiceImpl implements DataService {
     }
 
     @Override
+    public int deleteInodes(Object[] inos) {
+        if (inos.length < 1 || inos.length > Limits.MAX_PAGE) {
+            throw FsException.invalid("deleteInodes takes 1.." + Limits.MAX_PAGE + " inodes, got " + inos.length);
+        }
+        long[] ids = new long[inos.length];
+        for (int i = 0; i < inos.length; i++) {
+            ids[i] = Wire.positiveLong(Wire.toStr(inos[i], "ino"), "ino");
+        }
+        int deleted = 0;
+        for (long ino : ids) {
+            deleted += store.deleteInode(ino);
+        }
+        return deleted;
+    }
+
+    @Override
     public Object[] list(Map<String, Object> after, int limit) {
         if (limit < 1 || limit > Limits.MAX_PAGE) {
             throw FsException.invalid("limit must be 1.." + Limits.MAX_PAGE);

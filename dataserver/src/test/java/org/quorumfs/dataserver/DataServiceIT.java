@@ -209,6 +209,23 @@ class DataServiceIT {
     }
 
     @Test
+    void deleteInodes_deletesEveryReplicaOfEachInodeNamed_andNoOther() {
+        for (String ino : List.of("20", "21", "22")) {
+            data.put(ino, 0, "1", ino.getBytes());
+            data.put(ino, 1, "2", ino.getBytes());
+        }
+        assertThat(data.deleteInode("21")).isEqualTo(2); // lists the directory, then remembers it
+        data.put("21", 0, "3", "again".getBytes());
+        assertThat(data.deleteInodes(new Object[] {"20", "21", "20"})).isEqualTo(3);
+        assertThat(data.get("20", 1, "2").get("found")).isEqualTo(false);
+        assertThat(data.get("21", 0, "3").get("found")).isEqualTo(false);
+        assertThat(data.get("22", 1, "2").get("found")).isEqualTo(true);
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.deleteInodes(new Object[0]));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> data.deleteInodes(new Object[] {"22", "../x"}));
+        assertThat(data.get("22", 0, "1").get("found")).as("a bad batch deletes nothing").isEqualTo(true);
+    }
+
+    @Test
     void list_pagesThroughEveryReplicaInOrder() {
         for (int ino = 1; ino <= 3; ino++) {
             for (int idx = 0; idx < 3; idx++) {

@@ -55,6 +55,7 @@ public final class Mediator implements AutoCloseable {
     private final BlockReader reader;
     private final PieceReader pieceReader;
     private final BlockWriter writer;
+    private final FreedInodes freedInodes;
     private final MediatorStats stats = new MediatorStats();
     private final int blockSize;
     private final long maxFileSize;
@@ -68,6 +69,7 @@ public final class Mediator implements AutoCloseable {
         this.reader = new BlockReader(replicas, meta, config, stats);
         this.pieceReader = new PieceReader(replicas, config, stats);
         this.writer = new BlockWriter(replicas, meta, new VersionAllocator(meta), config, stats);
+        this.freedInodes = new FreedInodes(replicas);
     }
 
     /** Connects to the cluster; fails with {@code UNAVAILABLE} if the meta-server does not answer. */
@@ -596,6 +598,7 @@ public final class Mediator implements AutoCloseable {
 
     @Override
     public void close() {
+        freedInodes.close();
         replicas.close();
         log.info("mediator closed: {}", stats);
     }
@@ -628,14 +631,14 @@ public final class Mediator implements AutoCloseable {
         replicas.bestEffortEverywhere("prune", ds -> ds.prune(id(ino), index, Wire.ofLong(below)));
     }
 
-    /** Deletes the replicas of a file whose last link went. Servers that are down keep them (scrub's job). */
+    /** Deletes, in the background and in batches, the replicas of a file whose last link went; servers that are down keep them (the healer's walk deletes them). */
     private void freed(String ino) {
         freed(Wire.nonNegativeLong(ino, "freed inode"));
     }
 
     private void freed(long n) {
         if (n != 0) {
-            replicas.bestEffortEverywhere("delete inode", ds -> ds.deleteInode(id(n)));
+            freedInodes.add(n);
         }
     }
 

@@ -56,6 +56,12 @@ public interface DataService {
     int deleteInode(String ino);
 
     /**
+     * {@link #deleteInode} of each of {@code inos} (decimal strings, 1..{@link Limits#MAX_PAGE});
+     * returns how many replicas went. A client deletes the files an {@code rm -rf} freed in batches.
+     */
+    int deleteInodes(Object[] inos);
+
+    /**
      * One page of the replicas held, in (ino, index, version) order, after replica
      * {@code after} ({"ino","index","version"} struct, or empty for the first page), at most
      * {@code limit}; an array of {@link ReplicaInfo} structs.
