@@ -1,14 +1,22 @@
 package org.quorumfs.client;
 
 import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.Limits;
+import org.quorumfs.common.protocol.NewEntry;
 import org.quorumfs.mediator.Mediator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -33,6 +41,10 @@ final class MountSession implements AutoCloseable {
         return t;
     });
     private int renewals;
+    /** Holds to drop, sent together {@link #CLOSE_BATCH} after the first of them. */
+    private final Queue<Long> closing = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean closeScheduled = new AtomicBoolean();
+    static final Duration CLOSE_BATCH = Duration.ofMillis(20);
 
     /** Opens a session; {@code openInodes} tells which inodes to hold again if it ever lapses. */
     MountSession(Mediator mediator, Supplier<Collection<Long>> openInodes) {
@@ -50,7 +62,7 @@ final class MountSession implements AutoCloseable {
     }
 
     /** A file created held by this session. */
-    org.quorumfs.common.protocol.NewEntry create(long parent, String name, int mode, int uid, int gid) {
+    NewEntry create(long parent, String name, int mode, int uid, int gid) {
         return mediator.createAndOpen(session.id(), parent, name, mode, uid, gid);
     }
 
@@ -66,15 +78,11 @@ final class MountSession implements AutoCloseable {
         }
     }
 
-    static final java.time.Duration CLOSE_BATCH = java.time.Duration.ofMillis(20);
-    private final java.util.Queue<Long> closing = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private final java.util.concurrent.atomic.AtomicBoolean closeScheduled = new java.util.concurrent.atomic.AtomicBoolean();
-
     private void closeBatch() {
         closeScheduled.set(false);
         while (!closing.isEmpty()) {
-            java.util.List<Long> batch = new java.util.ArrayList<>();
-            for (Long ino; batch.size() < org.quorumfs.common.protocol.Limits.MAX_PAGE && (ino = closing.poll()) != null; ) {
+            List<Long> batch = new ArrayList<>();
+            for (Long ino; batch.size() < Limits.MAX_PAGE && (ino = closing.poll()) != null; ) {
                 batch.add(ino);
             }
             try {

@@ -13,6 +13,9 @@ import org.quorumfs.common.protocol.RemovedEntry;
 import org.quorumfs.mediator.Mediator;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -118,7 +121,6 @@ final class PathResolver {
         return g >= floor.get() && g >= mark(inodeMarks, r.attributes().ino()) && g >= mark(pathMarks, path);
     }
 
-
     /**
      * A change this mount is making. Unless it says what it touched ({@link #created},
      * {@link #removed}, {@link #changedInode}), everything remembered before its end is void; if it
@@ -129,9 +131,9 @@ final class PathResolver {
     static final class Change {
         private final long generation;
         private boolean scoped;
-        private final java.util.List<String> paths = new java.util.ArrayList<>(2);
-        private final java.util.List<Long> inodes = new java.util.ArrayList<>(3);
-        private final Map<String, Attributes> results = new java.util.LinkedHashMap<>(4);
+        private final List<String> paths = new ArrayList<>(2);
+        private final List<Long> inodes = new ArrayList<>(3);
+        private final Map<String, Attributes> results = new LinkedHashMap<>(4);
 
         private Change(long generation) {
             this.generation = generation;

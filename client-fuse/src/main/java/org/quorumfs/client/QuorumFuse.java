@@ -91,25 +91,17 @@ final class QuorumFuse extends FuseStubFS {
      * maybe made a new one under the same name) forgets what it remembered and runs once more.
      */
     private int guard(String op, String path, IntSupplier body) {
-        try {
-            return body.getAsInt();
-        } catch (FsException e) {
-            if (e.code() == org.quorumfs.common.protocol.ErrorCode.STALE && path != null && !ON_HANDLES.contains(op)
-                    && paths.forgetRemembered(path)) {
-                log.debug("{} {}: {}; looking the path up again", op, path, e.getMessage());
-                return guardOnce(op, path, body);
-            }
-            return failed(op, path, e);
-        } catch (Throwable t) {
-            log.error("{} {} failed unexpectedly", op, path, t);
-            return ErrnoTable.negative(Errno.EIO);
-        }
+        return run(op, path, body, path != null && !ON_HANDLES.contains(op));
     }
 
-    private static int guardOnce(String op, String path, IntSupplier body) {
+    private int run(String op, String path, IntSupplier body, boolean mayLookAgain) {
         try {
             return body.getAsInt();
         } catch (FsException e) {
+            if (mayLookAgain && e.code() == org.quorumfs.common.protocol.ErrorCode.STALE && paths.forgetRemembered(path)) {
+                log.debug("{} {}: {}; looking the path up again", op, path, e.getMessage());
+                return run(op, path, body, false);
+            }
             return failed(op, path, e);
         } catch (Throwable t) {
             log.error("{} {} failed unexpectedly", op, path, t);
@@ -274,16 +266,15 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int flush(String path, FuseFileInfo fi) {
+        IntSupplier body = () -> {
+            OpenFiles.Handle h = files.get(fi.fh.get());
+            h.file().flush(h.id());
+            return 0;
+        };
         return writtenThrough(fi) ? change("flush", path, c -> {
-            OpenFiles.Handle h = files.get(fi.fh.get());
-            c.changedInode(h.file().ino());
-            h.file().flush(h.id());
-            return 0;
-        }) : guard("flush", path, () -> {
-            OpenFiles.Handle h = files.get(fi.fh.get());
-            h.file().flush(h.id());
-            return 0;
-        });
+            c.changedInode(files.get(fi.fh.get()).file().ino());
+            return body.getAsInt();
+        }) : guard("flush", path, body);
     }
 
     /**
@@ -305,14 +296,14 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int release(String path, FuseFileInfo fi) {
+        IntSupplier body = () -> {
+            files.release(fi.fh.get());
+            return 0;
+        };
         return writtenThrough(fi) ? change("release", path, c -> {
             c.changedInode(files.get(fi.fh.get()).file().ino());
-            files.release(fi.fh.get());
-            return 0;
-        }) : guard("release", path, () -> {
-            files.release(fi.fh.get());
-            return 0;
-        });
+            return body.getAsInt();
+        }) : guard("release", path, body);
     }
 
     @Override
