@@ -3,20 +3,17 @@ package org.quorumfs.client;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
 import org.quorumfs.common.protocol.NewEntry;
+import org.quorumfs.mediator.Batches;
 import org.quorumfs.mediator.Mediator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -42,8 +39,7 @@ final class MountSession implements AutoCloseable {
     });
     private int renewals;
     /** Holds to drop, sent together {@link #CLOSE_BATCH} after the first of them. */
-    private final Queue<Long> closing = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean closeScheduled = new AtomicBoolean();
+    private final Batches<Long> closes = new Batches<>(background, CLOSE_BATCH, Limits.MAX_PAGE, this::closeEach);
     static final Duration CLOSE_BATCH = Duration.ofMillis(20);
 
     /** Opens a session; {@code openInodes} tells which inodes to hold again if it ever lapses. */
@@ -72,25 +68,14 @@ final class MountSession implements AutoCloseable {
      * call the meta-server parsed and authenticated for one row).
      */
     void close(long ino) {
-        closing.add(ino);
-        if (closeScheduled.compareAndSet(false, true)) {
-            background.schedule(this::closeBatch, CLOSE_BATCH.toMillis(), TimeUnit.MILLISECONDS);
-        }
+        closes.add(ino);
     }
 
-    private void closeBatch() {
-        closeScheduled.set(false);
-        while (!closing.isEmpty()) {
-            List<Long> batch = new ArrayList<>();
-            for (Long ino; batch.size() < Limits.MAX_PAGE && (ino = closing.poll()) != null; ) {
-                batch.add(ino);
-            }
-            try {
-                mediator.closeEach(session.id(), batch);
-            } catch (FsException e) {
-                log.warn("closing {} inodes at the meta-server failed (freed when the session ends): {}",
-                        batch.size(), e.getMessage());
-            }
+    private void closeEach(List<Long> inos) {
+        try {
+            mediator.closeEach(session.id(), inos);
+        } catch (FsException e) {
+            log.warn("closing {} inodes at the meta-server failed (freed when the session ends): {}", inos.size(), e.getMessage());
         }
     }
 
