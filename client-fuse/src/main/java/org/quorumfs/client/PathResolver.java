@@ -152,7 +152,10 @@ final class PathResolver {
             inodes.add(ino);
         }
 
-        /** This change made {@code path}: it, the new inode and the parent directory changed. */
+        /**
+         * This change made {@code path} (a new inode, or a new name of one: a link): it, the inode
+         * under every name and the parent directory changed.
+         */
         void created(String path, NewEntry e) {
             entryChanged(path, e.parent());
             result(path, e.attributes());

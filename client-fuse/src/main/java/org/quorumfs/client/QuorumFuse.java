@@ -404,7 +404,7 @@ final class QuorumFuse extends FuseStubFS {
         return change("link", newPath, c -> {
             long ino = paths.inode(existing);
             PathResolver.Entry e = paths.entry(newPath);
-            c.result(newPath, mediator.link(ino, e.parent(), e.name()));
+            c.created(newPath, mediator.link(ino, e.parent(), e.name()));
             return 0;
         });
     }
@@ -525,10 +525,12 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
-        return change("setxattr", path, () -> {
+        return change("setxattr", path, c -> {
             byte[] v = new byte[(int) size];
             value.get(0, v, 0, v.length);
-            mediator.setxattr(paths.inode(path), name, v, flags);
+            long ino = paths.inode(path);
+            c.changedInode(ino);
+            mediator.setxattr(ino, name, v, flags);
             return 0;
         });
     }
@@ -558,8 +560,10 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int removexattr(String path, String name) {
-        return change("removexattr", path, () -> {
-            mediator.removexattr(paths.inode(path), name);
+        return change("removexattr", path, c -> {
+            long ino = paths.inode(path);
+            c.changedInode(ino);
+            mediator.removexattr(ino, name);
             return 0;
         });
     }

@@ -285,8 +285,8 @@ public final class Mediator implements AutoCloseable {
         return meta.readlink(id(ino));
     }
 
-    public Attributes link(long ino, long newParent, String newName) {
-        return Attributes.fromWire(meta.link(id(ino), id(newParent), newName));
+    public NewEntry link(long ino, long newParent, String newName) {
+        return NewEntry.fromWire(meta.link(id(ino), id(newParent), newName));
     }
 
     /** Removes a name; the replicas of a file whose last link it was are deleted in the background. */

@@ -176,7 +176,7 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    synchronized Attributes link(long ino, long newParent, String newName) {
+    synchronized NewEntry link(long ino, long newParent, String newName) {
         return tx(() -> {
             if (attributes(ino).isDirectory()) {
                 throw new FsException(ErrorCode.NOT_PERMITTED, "hard links to directories are not allowed");
@@ -189,7 +189,7 @@ final class MetaStore implements AutoCloseable {
             update("INSERT INTO dentries VALUES(?,?,?)", newParent, newName, ino);
             update("UPDATE inodes SET nlink=nlink+1, ctime=? WHERE ino=?", now, ino);
             update("UPDATE inodes SET mtime=?, ctime=? WHERE ino=?", now, now, newParent);
-            return attributes(ino);
+            return new NewEntry(attributes(ino), attributes(newParent));
         });
     }
 

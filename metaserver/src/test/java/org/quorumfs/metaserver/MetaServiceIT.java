@@ -117,6 +117,9 @@ class MetaServiceIT {
         assertThat(f.parent()).isEqualTo(Attributes.fromWire(meta.getattr(id(d.attributes()))));
         assertThat(Attributes.fromWire(meta.create(id(d.attributes()), "g", 0644, 0, 0)))
                 .as("read as plain attributes, as before").isEqualTo(Attributes.fromWire(meta.lookup(id(d.attributes()), "g")));
+        NewEntry hard = NewEntry.fromWire(meta.link(id(f.attributes()), id(d.attributes()), "hard"));
+        assertThat(hard.attributes().nlink()).isEqualTo(2);
+        assertThat(hard.parent()).isEqualTo(Attributes.fromWire(meta.getattr(id(d.attributes()))));
         NewEntry s = NewEntry.fromWire(meta.symlink(id(d.attributes()), "s", "f", 0, 0));
         NewEntry n = NewEntry.fromWire(meta.mknod(id(d.attributes()), "p", 0010644, 0, 0, "0"));
         assertThat(n.parent().mtimeNs()).isGreaterThanOrEqualTo(s.parent().mtimeNs());

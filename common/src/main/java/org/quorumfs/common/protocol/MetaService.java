@@ -61,7 +61,7 @@ public interface MetaService {
 
     /**
      * A new hard link to non-directory {@code ino} ({@code NOT_PERMITTED} for a directory);
-     * returns the inode's new attributes.
+     * returns a {@link NewEntry}: the inode's new attributes, with the new parent's as {@code parent}.
      */
     Map<String, Object> link(String ino, String newParent, String newName);
 

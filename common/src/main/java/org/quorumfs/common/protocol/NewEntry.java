@@ -3,7 +3,7 @@ package org.quorumfs.common.protocol;
 import java.util.Map;
 
 /**
- * What a create, mknod, mkdir or symlink made: the new inode's attributes, and its parent
+ * What a create, mknod, mkdir, symlink or link made: the (new) inode's attributes, and its parent
  * directory's after the change (new mtime and ctime, a mkdir's nlink), so that a client answers
  * the kernel's next question about the directory without asking. On the wire, the new inode's
  * attributes struct with one more member, {@code parent}: a client reading only attributes reads
