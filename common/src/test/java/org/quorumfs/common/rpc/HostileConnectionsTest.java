@@ -106,6 +106,18 @@ class HostileConnectionsTest {
     }
 
     @Test
+    void aKeptConnection_outlivesTheReuseItsAnswerPromised_evenUnderAShortDeadline() throws Exception {
+        // The answers promise reuse for 1 s (Keep-Alive counts whole seconds); the deadline is
+        // 800 ms. A call 950 ms after the last one reuses the connection, which must still be open.
+        for (int i = 0; i < 3; i++) {
+            assertThat(echo.echo(new byte[] {(byte) i})).containsExactly(i);
+            Thread.sleep(950);
+        }
+        assertThat(echo.echo(new byte[] {9})).containsExactly(9);
+        assertThat(server.cuts(ConnectionGuard.Phase.WAITING)).isZero();
+    }
+
+    @Test
     void aSilentConnection_isClosedAtTheDeadline() throws Exception {
         try (Socket silent = connect()) {
             assertThat(awaitClosedByServer(silent)).isBetween(DEADLINE.minusMillis(300), DEADLINE.plusSeconds(3));
