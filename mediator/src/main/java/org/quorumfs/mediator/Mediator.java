@@ -222,12 +222,7 @@ public final class Mediator implements AutoCloseable {
     public record Opened(Attributes attributes, List<BlockStatus> blocks) {
     }
 
-    /** {@code session} closes {@code ino}; if that was the last trace of an unlinked file, its replicas go. */
-    public void close(String session, long ino) {
-        freed(meta.close(session, id(ino)));
-    }
-
-    /** {@link #close} of each of {@code inos} in one call. */
+    /** {@code session} closes each of {@code inos} once, in one call; the replicas of unlinked files that freed go. */
     public void closeEach(String session, List<Long> inos) {
         Object[] ids = inos.stream().map(Wire::ofLong).toArray();
         for (Object ino : meta.closeEach(session, ids)) {

@@ -451,11 +451,7 @@ final class MetaStore implements AutoCloseable {
 
     /** {@code session} closes {@code ino} once; returns {@code ino} if that freed it, else 0. */
     synchronized long close(String session, long ino) {
-        return txWithoutFsync(() -> {
-            update("UPDATE holds SET count=count-1 WHERE session=? AND ino=?", session, ino);
-            update("DELETE FROM holds WHERE session=? AND ino=? AND count<=0", session, ino);
-            return freeIfUnused(ino) ? ino : 0L;
-        });
+        return closeEach(session, List.of(ino)).isEmpty() ? 0L : ino;
     }
 
     /** {@link #close} of each of {@code inos} in one transaction; returns the inodes freed. */
