@@ -10,13 +10,16 @@ import java.util.List;
 import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
-/** The N data servers and the threads that talk to them in parallel. */
+/** The N data servers and the threads, a bounded number, that talk to them in parallel. */
 final class ReplicaSet implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReplicaSet.class);
 
@@ -36,7 +39,17 @@ final class ReplicaSet implements AutoCloseable {
             t.setDaemon(true);
             return t;
         };
-        pool = Executors.newCachedThreadPool(daemons);
+        // Calls to one server are capped (DataServerHandle.MAX_OUTSTANDING; past it a call fails at
+        // once), so this many threads serve every call that can be under way; a task beyond them
+        // (a burst of calls that will mostly fail fast) runs in the thread that asked for it.
+        int threads = servers.size() * (DataServerHandle.MAX_OUTSTANDING + 2);
+        pool = new ThreadPoolExecutor(0, threads, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), daemons,
+                (task, executor) -> {
+                    if (executor.isShutdown()) {
+                        throw new RejectedExecutionException("the data servers' connections are closed");
+                    }
+                    task.run();
+                });
     }
 
     List<DataServerHandle> servers() {

@@ -173,6 +173,42 @@ class MediatorIT {
     }
 
     @Test
+    void hungServer_manyWritersAtOnce_finishThroughTheOthers_onABoundedNumberOfThreads() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 500, InetAddress.getLoopbackAddress())) {
+            List<HostAndPort> data = new ArrayList<>(cluster.dataEndpoints().subList(0, 3));
+            data.add(0, HostAndPort.fromParts("127.0.0.1", silent.getLocalPort()));
+            MediatorConfig c = cluster.config(2, 2);
+            Mediator m = cluster.mediator(new MediatorConfig(c.meta(), data, 2, 2, c.attempts(), c.retryPause(),
+                    c.timeouts(), c.downBackoff(), c.writeGrace(), false, false, c.metaWait()));
+            int before = replicaThreads();
+            int writers = 96;
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                long ino = m.create(MetaService.ROOT, "many-" + w, 0644, 0, 0).ino();
+                byte[] content = random(3 * BLOCK, w);
+                writes.add(CompletableFuture.runAsync(() -> {
+                    m.write(ino, 0, content);
+                    assertThat(m.read(ino, 0, content.length)).isEqualTo(content);
+                }, runnable -> new Thread(runnable).start()));
+            }
+            int most = 0;
+            while (!writes.stream().allMatch(CompletableFuture::isDone)) {
+                most = Math.max(most, replicaThreads());
+                Thread.sleep(5);
+            }
+            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get();
+            // 288 block writes, each to 4 servers, one of them hung until the reply timeout: the
+            // threads talking to servers stay within this mediator's bound (plus the other mediator's).
+            assertThat(most - before).isLessThanOrEqualTo(4 * (DataServerHandle.MAX_OUTSTANDING + 2));
+        }
+    }
+
+    private static int replicaThreads() {
+        return (int) Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("replica-io-")).count();
+    }
+
+    @Test
     void everyServerRestartedOnItsPort_withConnectionsKeptAlive_theNextReadSucceedsAtOnce() throws Exception {
         long ino = newFile("kept-alive");
         byte[] data = random(16 * BLOCK, 9);
