@@ -44,7 +44,8 @@ public final class MountMain implements Callable<Integer> {
     /**
      * Mount options, chosen by measurement (see the README): 128 KiB writes instead of 4 KiB
      * (about 6x the write throughput), no dead mount left behind when the client is killed,
-     * other users allowed with the kernel checking modes, our inode numbers in st_ino (hard links
+     * other users allowed, modes checked by the client ({@link Permissions}: the kernel's checks
+     * cost a round trip per directory on every path), our inode numbers in st_ino (hard links
      * recognizable by tar and find), attributes never cached by the kernel (high-level libfuse
      * gives each path of a hard-linked file its own kernel node, so a cached link count or size
      * goes stale), and a name in /proc/mounts. No hard_remove: libfuse then keeps a path for an
@@ -52,7 +53,7 @@ public final class MountMain implements Callable<Integer> {
      * see PathResolver), and the kernel's fstat, which sends no handle, still reaches it.
      */
     static final List<String> FUSE_OPTIONS = List.of("-o", "big_writes,max_write=131072,auto_unmount,allow_other,"
-            + "default_permissions,use_ino,attr_timeout=0,entry_timeout=1,fsname=quorumfs,subtype=quorumfs");
+            + "use_ino,attr_timeout=0,entry_timeout=1,fsname=quorumfs,subtype=quorumfs");
 
     @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
     Path mountPoint;

@@ -41,6 +41,9 @@ final class QuorumFuse extends FuseStubFS {
     /** O_EXCL on Linux. */
     private static final int O_EXCL = 0200;
     private static final int O_ACCMODE = 03;
+    private static final int O_TRUNC = 01000;
+    /** The kernel's __FMODE_EXEC, in the flags of the open that execve makes. */
+    private static final int FMODE_EXEC = 040;
     private static final long UTIME_NOW = (1L << 30) - 1;
     private static final long UTIME_OMIT = (1L << 30) - 2;
     private static final long UNCHANGED_ID = 0xFFFFFFFFL;
@@ -48,11 +51,13 @@ final class QuorumFuse extends FuseStubFS {
     private final Mediator mediator;
     private final PathResolver paths;
     private final OpenFiles files;
+    private final Permissions perms;
 
     QuorumFuse(Mediator mediator, Duration entryTtl, long writeBackBytes, long readCacheBytes) {
         this.mediator = mediator;
         this.paths = new PathResolver(mediator, entryTtl);
         this.files = new OpenFiles(mediator, writeBackBytes, readCacheBytes);
+        this.perms = new Permissions(paths);
         setOperationFlags();
     }
 
@@ -97,6 +102,9 @@ final class QuorumFuse extends FuseStubFS {
     private int run(String op, String path, IntSupplier body, boolean mayLookAgain) {
         try {
             return body.getAsInt();
+        } catch (Permissions.Denied d) {
+            log.debug("{} {}: {} ({})", op, path, d.errno, d.getMessage());
+            return -d.errno.intValue();
         } catch (FsException e) {
             if (mayLookAgain && e.code() == org.quorumfs.common.protocol.ErrorCode.STALE && paths.forgetRemembered(path)) {
                 log.debug("{} {}: {}; looking the path up again", op, path, e.getMessage());
@@ -146,6 +154,24 @@ final class QuorumFuse extends FuseStubFS {
         return (int) getContext().gid.get();
     }
 
+    private Permissions.Caller caller() {
+        var c = getContext();
+        return new Permissions.Caller((int) c.uid.get(), (int) c.gid.get(), c.pid.get());
+    }
+
+    /** What an open with {@code flags} asks of the file: read, write, or execute (execve's open). */
+    private static int accessMask(int flags) {
+        int mask = switch (flags & O_ACCMODE) {
+            case 0 -> Permissions.READ;
+            case 1 -> Permissions.WRITE;
+            default -> Permissions.READ | Permissions.WRITE;
+        };
+        if ((flags & O_TRUNC) != 0) {
+            mask |= Permissions.WRITE;
+        }
+        return (flags & FMODE_EXEC) != 0 ? Permissions.EXEC : mask;
+    }
+
     private void fill(FileStat stat, Attributes a) {
         long size = a.size();
         if (!a.isDirectory()) {
@@ -171,6 +197,7 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int getattr(String path, FileStat stat) {
         return guard("getattr", path, () -> {
+            perms.search(caller(), path);
             fill(stat, paths.attributes(path));
             return 0;
         });
@@ -189,6 +216,7 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int readlink(String path, Pointer buf, @size_t long size) {
         return guard("readlink", path, () -> {
+            perms.search(caller(), path);
             byte[] target = mediator.readlink(paths.inode(path)).getBytes(StandardCharsets.UTF_8);
             int n = (int) Math.min(target.length, size - 1);
             buf.put(0, target, 0, n);
@@ -200,6 +228,7 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int mknod(String path, @mode_t long mode, long rdev) {
         return change("mknod", path, c -> {
+            perms.mayCreate(caller(), path);
             PathResolver.Entry e = paths.entry(path);
             c.created(path, mediator.mknod(e.parent(), e.name(), (int) mode, uid(), gid(), rdev));
             return 0;
@@ -209,6 +238,8 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int create(String path, @mode_t long mode, FuseFileInfo fi) {
         return change("create", path, c -> {
+            Permissions.Caller who = caller();
+            perms.mayCreate(who, path);
             PathResolver.Entry e = paths.entry(path);
             Attributes a;
             try {
@@ -225,6 +256,7 @@ final class QuorumFuse extends FuseStubFS {
                 if (a.isDirectory()) {
                     return ErrnoTable.negative(Errno.EISDIR);
                 }
+                perms.check(who, a, accessMask(fi.flags.get()), path);
                 fi.fh.set(files.open(a.ino(), writable(fi), Optional.empty()));
             }
             c.result(path, a);
@@ -235,10 +267,13 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int open(String path, FuseFileInfo fi) {
         return guard("open", path, () -> {
+            Permissions.Caller who = caller();
+            perms.search(who, path);
             Attributes a = paths.attributes(path);
             if (a.isDirectory()) {
                 return ErrnoTable.negative(Errno.EISDIR);
             }
+            perms.check(who, a, accessMask(fi.flags.get()), path);
             boolean writable = writable(fi);
             fi.fh.set(files.open(a.ino(), writable, writable ? Optional.empty() : paths.listedSmallFile(path)));
             return 0;
@@ -309,10 +344,13 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int truncate(String path, @off_t long size) {
         return change("truncate", path, c -> {
+            Permissions.Caller who = caller();
+            perms.search(who, path);
             Attributes a = paths.attributes(path);
             if (a.isDirectory()) {
                 return ErrnoTable.negative(Errno.EISDIR);
             }
+            perms.check(who, a, Permissions.WRITE, path);
             c.changedInode(a.ino());
             var open = files.ofInode(a.ino());
             if (open.isPresent()) {
@@ -337,6 +375,7 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int mkdir(String path, @mode_t long mode) {
         return change("mkdir", path, c -> {
+            perms.mayCreate(caller(), path);
             PathResolver.Entry e = paths.entry(path);
             NewEntry made = mediator.mkdir(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
             paths.rememberDirectory(path, made.attributes().ino());
@@ -351,6 +390,7 @@ final class QuorumFuse extends FuseStubFS {
             if (paths.unhide(path)) {
                 return 0; // the last close of a hidden file: the session's hold, dropped then, frees it
             }
+            perms.mayDelete(caller(), path);
             PathResolver.Entry e = paths.entry(path);
             c.removed(path, mediator.unlink(e.parent(), e.name()));
             return 0;
@@ -360,6 +400,7 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int rmdir(String path) {
         return change("rmdir", path, c -> {
+            perms.mayDelete(caller(), path);
             PathResolver.Entry e = paths.entry(path);
             c.removed(path, mediator.rmdir(e.parent(), e.name()));
             paths.forget(path);
@@ -370,6 +411,7 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int symlink(String target, String linkPath) {
         return change("symlink", linkPath, c -> {
+            perms.mayCreate(caller(), linkPath);
             PathResolver.Entry e = paths.entry(linkPath);
             c.created(linkPath, mediator.symlink(e.parent(), e.name(), target, uid(), gid()));
             return 0;
@@ -379,6 +421,8 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int rename(String from, String to) {
         return change("rename", from, () -> {
+            Permissions.Caller who = caller();
+            perms.mayDelete(who, from);
             PathResolver.Entry src = paths.entry(from);
             if (PathResolver.isHiding(to)) {
                 Attributes a = paths.attributes(from);
@@ -391,6 +435,7 @@ final class QuorumFuse extends FuseStubFS {
                     return 0;
                 }
             }
+            mayRenameOnto(who, from, to);
             PathResolver.Entry dst = paths.entry(to);
             mediator.rename(src.parent(), src.name(), dst.parent(), dst.name());
             paths.forget(from);
@@ -399,9 +444,41 @@ final class QuorumFuse extends FuseStubFS {
         });
     }
 
+    /**
+     * The rest of a rename's checks: the target's directory takes a new entry, an existing target
+     * is removed (sticky directories), and a directory moved elsewhere has its ".." rewritten.
+     */
+    private void mayRenameOnto(Permissions.Caller who, String from, String to) {
+        if (who.root()) {
+            return;
+        }
+        boolean targetExists;
+        try {
+            paths.attributes(to);
+            targetExists = true;
+        } catch (FsException e) {
+            if (e.code() != org.quorumfs.common.protocol.ErrorCode.NOT_FOUND) {
+                throw e;
+            }
+            targetExists = false;
+        }
+        if (targetExists) {
+            perms.mayDelete(who, to);
+        } else {
+            perms.mayCreate(who, to);
+        }
+        Attributes moved = paths.attributes(from);
+        if (moved.isDirectory() && !Permissions.parentOf(from).equals(Permissions.parentOf(to))) {
+            perms.check(who, moved, Permissions.WRITE, from);
+        }
+    }
+
     @Override
     public int link(String existing, String newPath) {
         return change("link", newPath, c -> {
+            Permissions.Caller who = caller();
+            perms.search(who, existing);
+            perms.mayCreate(who, newPath);
             long ino = paths.inode(existing);
             PathResolver.Entry e = paths.entry(newPath);
             c.created(newPath, mediator.link(ino, e.parent(), e.name()));
@@ -412,9 +489,17 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int chmod(String path, @mode_t long mode) {
         return change("chmod", path, c -> {
-            long ino = paths.inode(path);
+            Permissions.Caller who = caller();
+            perms.search(who, path);
+            Attributes a = paths.attributes(path);
+            perms.mustOwn(who, a, path);
+            int newMode = (int) mode;
+            if (!who.root() && !perms.inGroup(who, a.gid())) {
+                newMode &= ~Permissions.S_ISGID; // as Linux: set-group-ID only for a group one is in
+            }
+            long ino = a.ino();
             c.changedInode(ino);
-            c.result(path, mediator.setattr(ino, AttributeChanges.none().withMode((int) mode)));
+            c.result(path, mediator.setattr(ino, AttributeChanges.none().withMode(newMode)));
             return 0;
         });
     }
@@ -424,7 +509,15 @@ final class QuorumFuse extends FuseStubFS {
         return change("chown", path, c -> {
             int u = (uid & UNCHANGED_ID) == UNCHANGED_ID ? -1 : (int) uid;
             int g = (gid & UNCHANGED_ID) == UNCHANGED_ID ? -1 : (int) gid;
-            long ino = paths.inode(path);
+            Permissions.Caller who = caller();
+            perms.search(who, path);
+            Attributes a = paths.attributes(path);
+            // Only root gives a file away; its owner may change its group to one of its own groups.
+            if (!who.root() && ((u != -1 && u != a.uid()) || (g != -1 && g != a.gid()
+                    && (who.uid() != a.uid() || !perms.inGroup(who, g))))) {
+                return ErrnoTable.negative(Errno.EPERM);
+            }
+            long ino = a.ino();
             c.changedInode(ino);
             c.result(path, mediator.setattr(ino, AttributeChanges.none().withOwner(u, g)));
             return 0;
@@ -434,7 +527,18 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int utimens(String path, Timespec[] timespec) {
         return change("utimens", path, c -> {
-            long ino = paths.inode(path);
+            Permissions.Caller who = caller();
+            perms.search(who, path);
+            Attributes a = paths.attributes(path);
+            if (!who.root() && who.uid() != a.uid()) {
+                // "Now" for both needs write permission; any other time needs ownership.
+                boolean toNow = timespec[0].tv_nsec.longValue() == UTIME_NOW && timespec[1].tv_nsec.longValue() == UTIME_NOW;
+                if (!toNow) {
+                    return ErrnoTable.negative(Errno.EPERM);
+                }
+                perms.check(who, a, Permissions.WRITE, path);
+            }
+            long ino = a.ino();
             c.changedInode(ino);
             c.result(path, mediator.setattr(ino, AttributeChanges.none().withTimes(time(timespec[0]), time(timespec[1]))));
             return 0;
@@ -456,7 +560,9 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int access(String path, int mask) {
         return guard("access", path, () -> {
-            paths.attributes(path); // permissions are the kernel's (default_permissions); existence is ours
+            Permissions.Caller who = caller();
+            perms.search(who, path);
+            perms.check(who, paths.attributes(path), mask & 7, path);
             return 0;
         });
     }
@@ -464,9 +570,13 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int opendir(String path, FuseFileInfo fi) {
         return guard("opendir", path, () -> {
-            if (!paths.attributes(path).isDirectory()) {
+            Permissions.Caller who = caller();
+            perms.search(who, path);
+            Attributes a = paths.attributes(path);
+            if (!a.isDirectory()) {
                 return ErrnoTable.negative(Errno.ENOTDIR);
             }
+            perms.check(who, a, Permissions.READ, path);
             return 0;
         });
     }
@@ -526,6 +636,7 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
         return change("setxattr", path, c -> {
+            mayChangeXattr(path, name);
             byte[] v = new byte[(int) size];
             value.get(0, v, 0, v.length);
             long ino = paths.inode(path);
@@ -542,13 +653,18 @@ final class QuorumFuse extends FuseStubFS {
                 // Only user.* is stored. The kernel asks for security.capability at writes: no round trip.
                 return ErrnoTable.negative(Errno.ENODATA);
             }
-            return answer(mediator.getxattr(paths.inode(path), name), value, size);
+            Permissions.Caller who = caller();
+            perms.search(who, path);
+            Attributes a = paths.attributes(path);
+            perms.check(who, a, Permissions.READ, path);
+            return answer(mediator.getxattr(a.ino(), name), value, size);
         });
     }
 
     @Override
     public int listxattr(String path, Pointer list, @size_t long size) {
         return guard("listxattr", path, () -> {
+            perms.search(caller(), path);
             java.io.ByteArrayOutputStream names = new java.io.ByteArrayOutputStream();
             for (String n : mediator.listxattr(paths.inode(path))) {
                 names.writeBytes(n.getBytes(StandardCharsets.UTF_8));
@@ -561,6 +677,7 @@ final class QuorumFuse extends FuseStubFS {
     @Override
     public int removexattr(String path, String name) {
         return change("removexattr", path, c -> {
+            mayChangeXattr(path, name);
             long ino = paths.inode(path);
             c.changedInode(ino);
             mediator.removexattr(ino, name);
@@ -569,6 +686,23 @@ final class QuorumFuse extends FuseStubFS {
     }
 
     private static final String USER_XATTRS = "user.";
+
+    /**
+     * As Linux: user.* attributes need write permission and belong to regular files and
+     * directories only; other namespaces (trusted.*, security.*) are root's.
+     */
+    private void mayChangeXattr(String path, String name) {
+        Permissions.Caller who = caller();
+        perms.search(who, path);
+        if (who.root()) {
+            return;
+        }
+        Attributes a = paths.attributes(path);
+        if (!name.startsWith(USER_XATTRS) || !(a.isDirectory() || a.type() == FileType.REGULAR)) {
+            throw new Permissions.Denied(Errno.EPERM, path);
+        }
+        perms.check(who, a, Permissions.WRITE, path);
+    }
 
     /** The xattr calls' answer: the length when asked with size 0, ERANGE when it does not fit. */
     private static int answer(byte[] bytes, Pointer into, long size) {

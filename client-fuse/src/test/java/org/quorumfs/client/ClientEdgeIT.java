@@ -66,6 +66,77 @@ class ClientEdgeIT {
         throw new AssertionError("replicas of inode " + ino + " still on the data servers after " + seconds + " s");
     }
 
+    /**
+     * The fixture, as root, then what another user (nobody, no groups) may do: each line is a
+     * check, its exit code and the errno its message names. Run on ext4 by the kernel and on the
+     * mount by the client ({@link Permissions}), the lines must agree.
+     */
+    private static final String PERMISSION_CHECKS = """
+            mkdir pub priv sticky tight && chmod 777 pub && chmod 700 priv && chmod 1777 sticky && chmod 711 tight
+            echo secret > priv/s; echo hello > pub/h; chmod 600 pub/h; echo open > pub/o; chmod 644 pub/o
+            echo shared > pub/w; chmod 666 pub/w; printf '#!/bin/sh\necho ran\n' > pub/x; chmod 700 pub/x
+            cp pub/x pub/y; chmod 755 pub/y; echo known > tight/k; echo root > sticky/roots; mkdir sticky/rootdir
+            t() {
+              label=$1; shift
+              err=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$@" 2>&1 >/dev/null); rc=$?
+              case "$err" in *"ermission denied"*) e=EACCES ;; *"not permitted"*) e=EPERM ;;
+                *"o such file"*) e=ENOENT ;; *"o data"*) e=ENODATA ;; *) e=- ;; esac
+              echo "$label $rc $e"
+            }
+            t read-in-private-dir cat priv/s
+            t stat-in-private-dir stat priv/s
+            t list-private-dir ls priv
+            t list-search-only-dir ls tight
+            t read-known-name-in-search-only-dir cat tight/k
+            t read-0600 cat pub/h
+            t append-0600 sh -c 'echo x >> pub/h'
+            t read-0644 cat pub/o
+            t append-0644 sh -c 'echo x >> pub/o'
+            t append-0666 sh -c 'echo x >> pub/w'
+            t exec-0700 sh -c ./pub/x
+            t exec-0755 sh -c ./pub/y
+            t create-in-0777 sh -c 'echo n > pub/n'
+            t create-in-0755 sh -c 'echo n > nn'
+            t mkdir-in-0755 mkdir dd
+            t create-in-sticky sh -c 'echo m > sticky/mine'
+            t rm-others-in-sticky rm -f sticky/roots
+            t rmdir-others-in-sticky rmdir sticky/rootdir
+            t mv-others-in-sticky mv sticky/roots sticky/moved
+            t rm-own-in-sticky rm -f sticky/mine
+            t rm-others-in-0777 rm -f pub/o
+            t chmod-others chmod 644 pub/h
+            t chmod-own chmod 600 pub/n
+            t chown-own-to-root chown 0 pub/n
+            t chgrp-own-to-a-foreign-group chgrp 0 pub/n
+            t touch-writable-now touch pub/w
+            t touch-writable-to-a-date touch -d 2020-01-01 pub/w
+            t touch-own-to-a-date touch -d 2020-01-01 pub/n
+            t access-r-0755 test -r pub/y
+            t access-w-0600 test -w pub/h
+            t access-x-0755 test -x pub/y
+            t cd-private sh -c 'cd priv'
+            t mv-into-private mv pub/n priv/n
+            t truncate-0755 truncate -s 0 pub/y
+            t truncate-0666 truncate -s 1 pub/w
+            t link-into-0755 ln pub/w lnk
+            t symlink-in-0777 ln -s w pub/sl
+            t xattr-set-0755 /usr/bin/python3 -c "import os; os.setxattr('pub/y', 'user.k', b'v')"
+            t xattr-set-0666 /usr/bin/python3 -c "import os; os.setxattr('pub/w', 'user.k', b'v')"
+            t xattr-get-0600 /usr/bin/python3 -c "import os; os.getxattr('pub/h', 'user.k')"
+            t xattr-get-0644-none /usr/bin/python3 -c "import os; os.getxattr('pub/y', 'user.none')"
+            """;
+
+    @Test
+    void anotherUsersAccess_isWhatTheKernelAllowsOnExt4() {
+        // nobody must reach the mountpoint through the test's own directory.
+        cluster.bash("chmod 711 " + dir).ok();
+        String onExt4 = cluster.bash("l=$(mktemp -d) && chmod 755 $l && cd $l && { " + PERMISSION_CHECKS
+                + "} ; cd / && rm -rf $l").ok().out();
+        String here = out("mkdir perm && chmod 755 perm && cd perm && { " + PERMISSION_CHECKS + "}");
+        assertThat(onExt4).contains("read-in-private-dir 1 EACCES", "rm-others-in-sticky 1 EPERM", "exec-0755 0 -");
+        assertThat(here).isEqualTo(onExt4);
+    }
+
     @Test
     void mmapWrites_landThroughMsync_andReadsThroughRead2_andOnAnotherMount() {
         String digest = py("""
