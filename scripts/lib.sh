@@ -39,12 +39,13 @@ cluster_key() {
 # times the default, the long tail of lukewarm methods stays in C1's code. In the mount, C2 was its
 # largest CPU user for minutes after every mount (1,200 creates on a fresh mount: 8.3 s of the
 # client's 16 s compiling, over 3,800 methods; with these thresholds 1.0 of 7.8 s, creates/s up by
-# a third). In the servers too: over 2,000 small files created, stat'ed, read and deleted on fresh
-# servers, C2 took 5.4 of the meta-server's 12.6 CPU seconds and 3.2-4.5 of a data server's 8.5
-# (single compilations of 0.5-1 s: Apache's ReflectiveXmlRpcHandler.execute, 77 kB of code); with
-# these thresholds 1.6 and 1.5 s, the processes' totals 10.5-10.9 and 6.1-7.9 s, creates/s +10 %,
-# sequential writes no slower, and a data server's peak RSS under fsbench 115-122 MiB (was 139-148:
-# the compiler's arenas).
+# a third). Data servers take them too: over 2,000 small files created, stat'ed, read and deleted
+# on fresh servers C2 took 3.2-4.5 of a data server's 8.5 CPU seconds (single compilations of
+# 0.5-1 s: Apache's ReflectiveXmlRpcHandler.execute, 77 kB of code), 1.5 s with these thresholds
+# (totals 6.1-7.9 s); over all of fsbench (two alternating pairs) the rows moved within the noise
+# and a data server's peak RSS fell from 124-150 to 118-134 MiB (the compiler's arenas). The
+# meta-server keeps the defaults: with these thresholds its request threads spent in C1's code
+# about what its compiler saved (fsbench: 33.0 and 36.4 CPU seconds against 31.0 and 33.0).
 HOT_CODE_ONLY_C2="-XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000 -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000"
 
 # Heap per role: a data server holds only the few requests in flight; the meta-server its SQLite
@@ -53,9 +54,9 @@ HOT_CODE_ONLY_C2="-XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThres
 # buffers as large as a block (the JDK's default) is not kept. QFS_DATA_HEAP_MB: a data server's
 # heap for blocks larger than the default 1 MiB (its requests are served within half of it).
 server_java_opts() {
-  local common="$HOT_CODE_ONLY_C2 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=32m -Djdk.nio.maxCachedBufferSize=262144 ${QFS_NATIVE_TRIM:-}"
+  local common="-XX:+UseSerialGC -XX:ReservedCodeCacheSize=32m -Djdk.nio.maxCachedBufferSize=262144 ${QFS_NATIVE_TRIM:-}"
   case $1 in
-    dataserver) echo "-Xmx${QFS_DATA_HEAP_MB:-64}m $common" ;;
+    dataserver) echo "-Xmx${QFS_DATA_HEAP_MB:-64}m $HOT_CODE_ONLY_C2 $common" ;;
     *) echo "-Xmx160m $common" ;;
   esac
 }
