@@ -512,9 +512,10 @@ final class QuorumFuse extends FuseStubFS {
             Permissions.Caller who = caller();
             perms.search(who, path);
             Attributes a = paths.attributes(path);
-            // Only root gives a file away; its owner may change its group to one of its own groups.
-            if (!who.root() && ((u != -1 && u != a.uid()) || (g != -1 && g != a.gid()
-                    && (who.uid() != a.uid() || !perms.inGroup(who, g))))) {
+            // As Linux's chown_ok and chgrp_ok: only root gives a file away; its owner may set the
+            // owner it already has and a group it is in (or the file's own).
+            if (!who.root() && (u != -1 || g != -1) && (who.uid() != a.uid() || (u != -1 && u != a.uid())
+                    || (g != -1 && g != a.gid() && !perms.inGroup(who, g)))) {
                 return ErrnoTable.negative(Errno.EPERM);
             }
             long ino = a.ino();

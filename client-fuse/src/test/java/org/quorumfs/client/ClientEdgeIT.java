@@ -75,7 +75,8 @@ class ClientEdgeIT {
             mkdir pub priv sticky tight && chmod 777 pub && chmod 700 priv && chmod 1777 sticky && chmod 711 tight
             echo secret > priv/s; echo hello > pub/h; chmod 600 pub/h; echo open > pub/o; chmod 644 pub/o
             echo shared > pub/w; chmod 666 pub/w; printf '#!/bin/sh\necho ran\n' > pub/x; chmod 700 pub/x
-            cp pub/x pub/y; chmod 755 pub/y; echo known > tight/k; echo root > sticky/roots; mkdir sticky/rootdir
+            cp pub/x pub/y; chmod 755 pub/y; cp pub/x pub/r; chmod 744 pub/r; echo known > tight/k
+            echo root > sticky/roots; mkdir sticky/rootdir
             t() {
               label=$1; shift
               err=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$@" 2>&1 >/dev/null); rc=$?
@@ -95,6 +96,7 @@ class ClientEdgeIT {
             t append-0666 sh -c 'echo x >> pub/w'
             t exec-0700 sh -c ./pub/x
             t exec-0755 sh -c ./pub/y
+            t exec-0744 sh -c ./pub/r
             t create-in-0777 sh -c 'echo n > pub/n'
             t create-in-0755 sh -c 'echo n > nn'
             t mkdir-in-0755 mkdir dd
@@ -108,6 +110,8 @@ class ClientEdgeIT {
             t chmod-own chmod 600 pub/n
             t chown-own-to-root chown 0 pub/n
             t chgrp-own-to-a-foreign-group chgrp 0 pub/n
+            t chown-others-to-its-own-owner chown 0 pub/h
+            t chgrp-own-to-its-own-group chgrp 65534 pub/n
             t touch-writable-now touch pub/w
             t touch-writable-to-a-date touch -d 2020-01-01 pub/w
             t touch-own-to-a-date touch -d 2020-01-01 pub/n
