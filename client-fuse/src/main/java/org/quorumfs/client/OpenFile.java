@@ -4,6 +4,7 @@ import com.google.common.collect.Range;
 import com.google.common.collect.RangeSet;
 import com.google.common.collect.TreeRangeSet;
 import jnr.ffi.Pointer;
+import org.quorumfs.common.protocol.Attributes;
 import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.Limits;
@@ -85,8 +86,17 @@ final class OpenFile {
     private byte[] cached;
     /** Blocks being fetched ahead of a sequential reader, by index. */
     private final TreeMap<Integer, Future<byte[]>> ahead = new TreeMap<>();
-    /** Whether data went out through this open file (then its flush and release change the file). */
-    private boolean written;
+    /** Block writes started, counted: tells a flush whether a commit was its own. */
+    private long commitsStarted;
+    /** Block writes between their start and the meta-server's answer (the array is also their lock). */
+    private final int[] committing = new int[1];
+    /** Commits no change of the mount has covered yet (under {@link #committing}'s lock). */
+    private int untold;
+    /** The attributes the meta-server answered the latest commit that had no other of this file beside it. */
+    private volatile Committed lastAlone;
+
+    private record Committed(long seq, Attributes attributes) {
+    }
 
     OpenFile(long ino, long size, boolean createdEmpty, Mediator mediator, ExecutorService io,
              WriteBackBudget budget, PieceCache pieces) {
@@ -154,12 +164,7 @@ final class OpenFile {
         return true;
     }
 
-    synchronized boolean written() {
-        return written;
-    }
-
     synchronized int write(long handle, long offset, Pointer src, int length) {
-        written = true;
         if (offset < 0) {
             throw FsException.invalid("negative offset");
         }
@@ -367,6 +372,7 @@ final class OpenFile {
      * told to {@code handle} (one whose bytes it wrote), if any.
      */
     synchronized void flush(long handle) {
+        long startedBefore = commitsStarted;
         if (dirty.size() == 1 && inFlight.isEmpty()) {
             // One block (a small file's close): written from this thread, which would only wait
             // for it; two thread hand-offs fewer per file.
@@ -381,8 +387,34 @@ final class OpenFile {
         deliver(handle);
     }
 
+    /**
+     * {@link #flush}, as a change of the mount that covers every commit of this file so far;
+     * returns the file's attributes as the meta-server answered this flush's last commit, when
+     * this flush committed and no other commit of the file ran beside it (a write's close can then
+     * answer the stat that follows it without asking); empty otherwise.
+     */
+    synchronized Optional<Attributes> flushAndTell(long handle) {
+        long startedBefore = commitsStarted;
+        flush(handle);
+        synchronized (committing) {
+            untold = 0;
+        }
+        Committed last = lastAlone;
+        return last != null && last.seq() > startedBefore && dirty.isEmpty() && inFlight.isEmpty()
+                ? Optional.of(last.attributes()) : Optional.empty();
+    }
+
+    /**
+     * Whether bytes written here are buffered or on their way, or were committed since the last
+     * {@link #flushAndTell}: then a flush or release changes the file's size and times.
+     */
+    synchronized boolean unsettled() {
+        synchronized (committing) {
+            return !dirty.isEmpty() || !inFlight.isEmpty() || untold > 0;
+        }
+    }
+
     synchronized void truncate(long handle, long newSize) {
-        written = true;
         flush(handle);
         if (!dirty.isEmpty()) {
             throw new FsException(ErrorCode.IO, "buffered writes of inode " + ino + " could not be written out");
@@ -413,8 +445,29 @@ final class OpenFile {
             return; // nothing buffered for it
         }
         budget.refund();
+        long seq = ++commitsStarted;
         FutureTask<Void> write = new FutureTask<>(() -> {
-            map.committed(mediator.writeBlock(ino, index, block.data, block.ranges, () -> map.get(index)).block());
+            boolean alone;
+            synchronized (committing) {
+                alone = ++committing[0] == 1;
+            }
+            Mediator.BlockWrite w = null;
+            try {
+                w = mediator.writeBlock(ino, index, block.data, block.ranges, () -> map.get(index));
+                map.committed(w.block());
+            } finally {
+                // Under the lock its start took: a commit that starts after this one ended also
+                // records its answer after this one's.
+                synchronized (committing) {
+                    alone &= --committing[0] == 0;
+                    if (w != null) {
+                        untold++;
+                        if (alone) {
+                            lastAlone = new Committed(seq, w.attributes());
+                        }
+                    }
+                }
+            }
             return null;
         });
         inFlight.put(index, new InFlight(block, write));

@@ -301,24 +301,33 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int flush(String path, FuseFileInfo fi) {
-        IntSupplier body = () -> {
+        if (!unsettled(fi)) {
+            return guard("flush", path, () -> {
+                OpenFiles.Handle h = files.get(fi.fh.get());
+                h.file().flush(h.id()); // nothing to write; a failure of an earlier write is told
+                return 0;
+            });
+        }
+        return change("flush", path, c -> {
             OpenFiles.Handle h = files.get(fi.fh.get());
-            h.file().flush(h.id());
+            c.changedInode(h.file().ino());
+            Optional<Attributes> after = h.file().flushAndTell(h.id());
+            if (path != null) {
+                // The stat that follows a close (cp, unzip, git) is answered without asking.
+                after.ifPresent(a -> c.result(path, a));
+            }
             return 0;
-        };
-        return writtenThrough(fi) ? change("flush", path, c -> {
-            c.changedInode(files.get(fi.fh.get()).file().ino());
-            return body.getAsInt();
-        }) : guard("flush", path, body);
+        });
     }
 
     /**
-     * Whether data went out through the file of this handle: then flushing or releasing it commits
-     * blocks, a change of size and times; otherwise (a read, a touch) it changes nothing.
+     * Whether bytes written through this handle's file are buffered, on their way, or committed
+     * since a flush last told the mount: then a flush or release changes size and times; otherwise
+     * (a read, a touch, a close after a flush) it changes nothing.
      */
-    private boolean writtenThrough(FuseFileInfo fi) {
+    private boolean unsettled(FuseFileInfo fi) {
         try {
-            return files.get(fi.fh.get()).file().written();
+            return files.get(fi.fh.get()).file().unsettled();
         } catch (FsException unknownHandle) {
             return true;
         }
@@ -335,7 +344,7 @@ final class QuorumFuse extends FuseStubFS {
             files.release(fi.fh.get());
             return 0;
         };
-        return writtenThrough(fi) ? change("release", path, c -> {
+        return unsettled(fi) ? change("release", path, c -> {
             c.changedInode(files.get(fi.fh.get()).file().ino());
             return body.getAsInt();
         }) : guard("release", path, body);

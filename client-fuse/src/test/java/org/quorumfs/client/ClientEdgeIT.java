@@ -388,6 +388,43 @@ class ClientEdgeIT {
     }
 
     @Test
+    void attributesAfterAClose_areTheLastCommits_evenWithCommitsInTheBackground_orAChmodWhileOpen() {
+        // A flush that committed remembers the commit's answer for the stat after the close; a
+        // file whose blocks were written back while it was written (and stat'ed) must still show
+        // its whole size and last mtime after the close, and so must a chmod made while it was open.
+        py("""
+                import time
+                os.mkdir('closed')
+                start = time.time_ns()
+                with open('closed/small', 'wb') as f:
+                    f.write(b'hello')
+                s = os.stat('closed/small')
+                assert s.st_size == 5, s
+                assert s.st_mtime_ns >= start - 1_000_000_000, (s.st_mtime_ns, start)
+                block = 1 << 20
+                with open('closed/big', 'wb') as f:
+                    for i in range(12):
+                        f.write(os.urandom(block // 2))
+                        os.stat('closed/big')  # remembers sizes while blocks land in the background
+                    # The last write filled block 5, which goes out in the background: remembered
+                    # now, the size and mtime are from before its commit, which lands before the close.
+                    mid = os.stat('closed/big').st_mtime_ns
+                    time.sleep(0.5)
+                s = os.stat('closed/big')
+                assert s.st_size == 6 * block, s.st_size
+                assert s.st_mtime_ns > mid, (s.st_mtime_ns, mid)
+                fd = os.open('closed/mode', os.O_WRONLY | os.O_CREAT, 0o644)
+                os.write(fd, b'x' * 100)
+                os.fchmod(fd, 0o600)
+                os.close(fd)
+                s = os.stat('closed/mode')
+                assert (s.st_mode & 0o777, s.st_size) == (0o600, 100), oct(s.st_mode)
+                """);
+        assertThat(cluster.bash("stat -c %s " + second + "/closed/big " + second + "/closed/small").ok().out())
+                .isEqualTo(6 * 1048576 + "\n5\n");
+    }
+
+    @Test
     void rememberedAttributes_showThisMountsOwnChangesAtOnce_andAnotherMountsNewNamesAtOnce() {
         // Attributes are remembered for a second and a change of this mount voids only what it
         // touched (its paths, its inodes under any name, the parent directory): all must show at once.

@@ -154,14 +154,19 @@ class MediatorIT {
         assertThat(p).doesNotExist();
     }
 
+    /** A mediator (Qr = Qw = 2) of four servers: {@code silent}, which accepts and never answers, and three real ones. */
+    private Mediator mediatorWithSilentFirst(ServerSocket silent) {
+        List<HostAndPort> data = new ArrayList<>(cluster.dataEndpoints().subList(0, 3));
+        data.add(0, HostAndPort.fromParts("127.0.0.1", silent.getLocalPort()));
+        MediatorConfig c = cluster.config(2, 2);
+        return cluster.mediator(new MediatorConfig(c.meta(), data, 2, 2, c.attempts(), c.retryPause(),
+                c.timeouts(), c.downBackoff(), c.writeGrace(), false, false, c.metaWait()));
+    }
+
     @Test
     void hungServer_readsAndWritesFinishThroughTheOthers_withinTheTimeout() throws Exception {
         try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            List<HostAndPort> data = new ArrayList<>(cluster.dataEndpoints().subList(0, 3));
-            data.add(0, HostAndPort.fromParts("127.0.0.1", silent.getLocalPort()));
-            MediatorConfig c = cluster.config(2, 2);
-            Mediator m = cluster.mediator(new MediatorConfig(c.meta(), data, 2, 2, c.attempts(), c.retryPause(),
-                    c.timeouts(), c.downBackoff(), c.writeGrace(), false, false, c.metaWait()));
+            Mediator m = mediatorWithSilentFirst(silent);
             long ino = m.create(MetaService.ROOT, "h", 0644, 0, 0).ino();
             long start = System.nanoTime();
             m.write(ino, 0, "through the others".getBytes());
@@ -175,11 +180,7 @@ class MediatorIT {
     @Test
     void hungServer_manyWritersAtOnce_finishThroughTheOthers_onABoundedNumberOfThreads() throws Exception {
         try (ServerSocket silent = new ServerSocket(0, 500, InetAddress.getLoopbackAddress())) {
-            List<HostAndPort> data = new ArrayList<>(cluster.dataEndpoints().subList(0, 3));
-            data.add(0, HostAndPort.fromParts("127.0.0.1", silent.getLocalPort()));
-            MediatorConfig c = cluster.config(2, 2);
-            Mediator m = cluster.mediator(new MediatorConfig(c.meta(), data, 2, 2, c.attempts(), c.retryPause(),
-                    c.timeouts(), c.downBackoff(), c.writeGrace(), false, false, c.metaWait()));
+            Mediator m = mediatorWithSilentFirst(silent);
             int before = replicaThreads();
             int writers = 96;
             List<CompletableFuture<Void>> writes = new ArrayList<>();
