@@ -372,7 +372,6 @@ final class OpenFile {
      * told to {@code handle} (one whose bytes it wrote), if any.
      */
     synchronized void flush(long handle) {
-        long startedBefore = commitsStarted;
         if (dirty.size() == 1 && inFlight.isEmpty()) {
             // One block (a small file's close): written from this thread, which would only wait
             // for it; two thread hand-offs fewer per file.
