@@ -159,6 +159,12 @@ final class QuorumFuse extends FuseStubFS {
         return new Permissions.Caller((int) c.uid.get(), (int) c.gid.get(), c.pid.get());
     }
 
+    /** The attributes of what {@code path} names, once {@code who} may search every directory above it. */
+    private Attributes reach(Permissions.Caller who, String path) {
+        perms.search(who, path);
+        return paths.attributes(path);
+    }
+
     /** What an open with {@code flags} asks of the file: read, write, or execute (execve's open). */
     private static int accessMask(int flags) {
         int mask = switch (flags & O_ACCMODE) {
@@ -268,8 +274,7 @@ final class QuorumFuse extends FuseStubFS {
     public int open(String path, FuseFileInfo fi) {
         return guard("open", path, () -> {
             Permissions.Caller who = caller();
-            perms.search(who, path);
-            Attributes a = paths.attributes(path);
+            Attributes a = reach(who, path);
             if (a.isDirectory()) {
                 return ErrnoTable.negative(Errno.EISDIR);
             }
@@ -354,8 +359,7 @@ final class QuorumFuse extends FuseStubFS {
     public int truncate(String path, @off_t long size) {
         return change("truncate", path, c -> {
             Permissions.Caller who = caller();
-            perms.search(who, path);
-            Attributes a = paths.attributes(path);
+            Attributes a = reach(who, path);
             if (a.isDirectory()) {
                 return ErrnoTable.negative(Errno.EISDIR);
             }
@@ -499,8 +503,7 @@ final class QuorumFuse extends FuseStubFS {
     public int chmod(String path, @mode_t long mode) {
         return change("chmod", path, c -> {
             Permissions.Caller who = caller();
-            perms.search(who, path);
-            Attributes a = paths.attributes(path);
+            Attributes a = reach(who, path);
             perms.mustOwn(who, a, path);
             int newMode = (int) mode;
             if (!who.root() && !perms.inGroup(who, a.gid())) {
@@ -519,8 +522,7 @@ final class QuorumFuse extends FuseStubFS {
             int u = (uid & UNCHANGED_ID) == UNCHANGED_ID ? -1 : (int) uid;
             int g = (gid & UNCHANGED_ID) == UNCHANGED_ID ? -1 : (int) gid;
             Permissions.Caller who = caller();
-            perms.search(who, path);
-            Attributes a = paths.attributes(path);
+            Attributes a = reach(who, path);
             // As Linux's chown_ok and chgrp_ok: only root gives a file away; its owner may set the
             // owner it already has and a group it is in (or the file's own).
             if (!who.root() && (u != -1 || g != -1) && (who.uid() != a.uid() || (u != -1 && u != a.uid())
@@ -538,8 +540,7 @@ final class QuorumFuse extends FuseStubFS {
     public int utimens(String path, Timespec[] timespec) {
         return change("utimens", path, c -> {
             Permissions.Caller who = caller();
-            perms.search(who, path);
-            Attributes a = paths.attributes(path);
+            Attributes a = reach(who, path);
             if (!who.root() && who.uid() != a.uid()) {
                 // "Now" for both needs write permission; any other time needs ownership.
                 boolean toNow = timespec[0].tv_nsec.longValue() == UTIME_NOW && timespec[1].tv_nsec.longValue() == UTIME_NOW;
@@ -571,8 +572,7 @@ final class QuorumFuse extends FuseStubFS {
     public int access(String path, int mask) {
         return guard("access", path, () -> {
             Permissions.Caller who = caller();
-            perms.search(who, path);
-            perms.check(who, paths.attributes(path), mask & 7, path);
+            perms.check(who, reach(who, path), mask & 7, path);
             return 0;
         });
     }
@@ -581,8 +581,7 @@ final class QuorumFuse extends FuseStubFS {
     public int opendir(String path, FuseFileInfo fi) {
         return guard("opendir", path, () -> {
             Permissions.Caller who = caller();
-            perms.search(who, path);
-            Attributes a = paths.attributes(path);
+            Attributes a = reach(who, path);
             if (!a.isDirectory()) {
                 return ErrnoTable.negative(Errno.ENOTDIR);
             }
@@ -664,8 +663,7 @@ final class QuorumFuse extends FuseStubFS {
                 return ErrnoTable.negative(Errno.ENODATA);
             }
             Permissions.Caller who = caller();
-            perms.search(who, path);
-            Attributes a = paths.attributes(path);
+            Attributes a = reach(who, path);
             perms.check(who, a, Permissions.READ, path);
             return answer(mediator.getxattr(a.ino(), name), value, size);
         });
