@@ -93,11 +93,7 @@ final class Permissions {
 
     /** {@link #search} and write and search permission on the directory {@code path} would be made in. */
     void mayCreate(Caller c, String path) {
-        search(c, path);
-        if (!c.root()) {
-            String dir = parentOf(path);
-            check(c, paths.attributes(dir), WRITE | EXEC, dir);
-        }
+        writableDirectoryOf(c, path);
     }
 
     /**
@@ -105,14 +101,23 @@ final class Permissions {
      * directory may remove or rename it (EPERM).
      */
     void mayDelete(Caller c, String path) {
-        mayCreate(c, path);
-        if (c.root()) {
-            return;
-        }
-        Attributes dir = paths.attributes(parentOf(path));
-        if ((dir.mode() & S_ISVTX) != 0 && dir.uid() != c.uid() && paths.attributes(path).uid() != c.uid()) {
+        Attributes dir = writableDirectoryOf(c, path);
+        if (dir != null && (dir.mode() & S_ISVTX) != 0 && dir.uid() != c.uid()
+                && paths.attributes(path).uid() != c.uid()) {
             throw new Denied(Errno.EPERM, path);
         }
+    }
+
+    /** The directory {@code path} is in, once {@code c} may write and search it; null for root, who is not checked. */
+    private Attributes writableDirectoryOf(Caller c, String path) {
+        search(c, path);
+        if (c.root()) {
+            return null;
+        }
+        String dir = parentOf(path);
+        Attributes a = paths.attributes(dir);
+        check(c, a, WRITE | EXEC, dir);
+        return a;
     }
 
     /** EPERM unless {@code c} owns {@code a} or is root: chmod, explicit times. */
