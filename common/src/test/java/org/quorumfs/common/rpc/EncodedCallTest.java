@@ -4,7 +4,12 @@ import org.junit.jupiter.api.Test;
 import org.quorumfs.common.protocol.DataService;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CyclicBarrier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -44,5 +49,37 @@ class EncodedCallTest {
     void of_refusesAMethodTheServiceDoesNotHave() {
         assertThatThrownBy(() -> EncodedCall.of(DataService.class, "put", "1"))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void authorization_isMadeOnce_forTheThreadsThatSendAPutTogether() throws Exception {
+        byte[] block = new byte[1 << 20];
+        new Random(5).nextBytes(block);
+        ClusterKey key = ClusterKey.of(new byte[32]);
+        for (int round = 0; round < 5; round++) {
+            EncodedCall put = EncodedCall.of(DataService.class, "put", "12", 7, "99", block);
+            int senders = 6;
+            CyclicBarrier together = new CyclicBarrier(senders);
+            Set<String> headers = ConcurrentHashMap.newKeySet();
+            List<Thread> threads = new ArrayList<>();
+            long now = System.currentTimeMillis();
+            for (int i = 0; i < senders; i++) {
+                long at = now + i; // each sender's clock a little later: a proof of its own would differ
+                Thread t = new Thread(() -> {
+                    try {
+                        together.await();
+                        headers.add(put.authorization(key, at));
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                threads.add(t);
+                t.start();
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertThat(headers).as("round " + round).hasSize(1);
+        }
     }
 }
