@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -183,7 +184,7 @@ final class OpenFile {
             int n = Math.min(blockSize - within, length - done);
             DirtyBlock block = dirty.get(index);
             if (block == null) {
-                block = new DirtyBlock();
+                block = new DirtyBlock(blockSize);
                 dirty.put(index, block);
                 budget.charge();
             }
@@ -444,36 +445,52 @@ final class OpenFile {
             return; // nothing buffered for it
         }
         budget.refund();
+        budget.startWrite();
         long seq = ++commitsStarted;
         FutureTask<Void> write = new FutureTask<>(() -> {
-            boolean alone;
-            synchronized (committing) {
-                alone = ++committing[0] == 1;
-            }
-            Mediator.BlockWrite w = null;
             try {
-                w = mediator.writeBlock(ino, index, block.data, block.ranges, () -> map.get(index));
-                map.committed(w.block());
+                writeNow(index, block, seq);
             } finally {
-                // Under the lock its start took: a commit that starts after this one ended also
-                // records its answer after this one's.
-                synchronized (committing) {
-                    alone &= --committing[0] == 0;
-                    if (w != null) {
-                        untold++;
-                        if (alone) {
-                            lastAlone = new Committed(seq, w.attributes());
-                        }
-                    }
-                }
+                budget.endWrite();
             }
             return null;
         });
-        inFlight.put(index, new InFlight(block, write));
+        if (!here) {
+            try {
+                io.execute(write);
+            } catch (RejectedExecutionException e) {
+                budget.endWrite(); // the mount is closing: the write never runs
+                throw e;
+            }
+        }
+        inFlight.put(index, new InFlight(block, write)); // its outcome is taken under this file's lock
         if (here) {
             write.run();
-        } else {
-            io.execute(write);
+        }
+    }
+
+    /** The block write {@link #writeOut} sends to the background: store, then commit. */
+    private void writeNow(int index, DirtyBlock block, long seq) {
+        boolean alone;
+        synchronized (committing) {
+            alone = ++committing[0] == 1;
+        }
+        Mediator.BlockWrite w = null;
+        try {
+            w = mediator.writeBlock(ino, index, block.data, block.ranges, () -> map.get(index));
+            map.committed(w.block());
+        } finally {
+            // Under the lock its start took: a commit that starts after this one ended also
+            // records its answer after this one's.
+            synchronized (committing) {
+                alone &= --committing[0] == 0;
+                if (w != null) {
+                    untold++;
+                    if (alone) {
+                        lastAlone = new Committed(seq, w.attributes());
+                    }
+                }
+            }
         }
     }
 
@@ -550,10 +567,16 @@ final class OpenFile {
 
     /** The bytes written into one block since it was last written out, and which handles wrote them. */
     private static final class DirtyBlock {
+        /** The block size: the buffer never grows past it (doubling from 0.6 MiB made 1.2 MiB of a 1 MiB block). */
+        private final int capacity;
         byte[] data = new byte[0];
         final RangeSet<Integer> ranges = TreeRangeSet.create();
         final Set<Long> writers = new HashSet<>();
         long lastWrite;
+
+        DirtyBlock(int capacity) {
+            this.capacity = capacity;
+        }
 
         void put(Pointer src, long srcOffset, int within, int n, long seq, long handle) {
             lastWrite = seq;
@@ -565,7 +588,7 @@ final class OpenFile {
 
         private void grow(int end) {
             if (data.length < end) {
-                data = Arrays.copyOf(data, Math.max(end, Math.min(data.length * 2, 1 << 23)));
+                data = Arrays.copyOf(data, Math.max(end, Math.min(data.length * 2, capacity)));
             }
         }
 

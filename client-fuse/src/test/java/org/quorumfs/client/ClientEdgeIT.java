@@ -193,6 +193,21 @@ class ClientEdgeIT {
     }
 
     @Test
+    void twelveFilesWrittenAtOnce_allLand_onAHealthyCluster() {
+        // Each file keeps up to 4 blocks in flight; twelve at once put more than 32 calls on one
+        // data server (the client's cap per server), which then counted as not answering, and
+        // writers got EIO ("fewer than Qw data servers are reachable") from a healthy cluster.
+        // Block writes under way are now bounded per mount (WriteBackBudget.MAX_WRITES).
+        Path src = dir.resolve("twelve.src");
+        out("head -c 16777216 /dev/urandom > " + src + " && mkdir pw");
+        String failed = out("pids=; for i in $(seq 1 12); do dd if=" + src + " of=pw/f$i bs=1M conv=fsync status=none & "
+                + "pids=\"$pids $!\"; done; n=0; for p in $pids; do wait $p || n=$((n+1)); done; echo $n");
+        assertThat(failed.trim()).as("writers that failed").isEqualTo("0");
+        assertThat(out("for i in $(seq 1 12); do cmp -s " + src + " pw/f$i || echo f$i; done; rm -r pw " + src))
+                .as("files that differ").isEmpty();
+    }
+
+    @Test
     void unlinkedAndRenamedOverOpenFiles_keepWorkingThroughTheirHandles_untilTheLastClose() throws Exception {
         out("mkdir uo");
         long ino = Long.parseLong(py("""

@@ -79,6 +79,11 @@ final class DataServerHandle {
         return Math.max(200_000_000L, Math.min(1_000_000_000L, 4 * typicalNanos));
     }
 
+    /** Whether calls to this server are under way. */
+    boolean busy() {
+        return outstanding.availablePermits() < MAX_OUTSTANDING;
+    }
+
     /** Whether this server answered a call within the last {@code nanos}. */
     boolean answeredWithin(long nanos) {
         return System.nanoTime() - lastAnswerNanos < nanos;

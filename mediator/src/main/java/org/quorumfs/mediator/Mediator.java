@@ -46,6 +46,14 @@ public final class Mediator implements AutoCloseable {
     private static final int PAGE = 1000;
     /** How recent an answer {@link #writeQuorumRecentlyReachable} takes instead of a ping. */
     private static final long RECENT_NANOS = 300_000_000L;
+    /**
+     * The same for a server with calls of ours under way: under a burst of writes a server busy
+     * with puts answered nothing for 300 ms and its ping waited behind them past
+     * {@link #PROBE_WAIT_NANOS}, so twelve files written at once got EIO from a healthy cluster.
+     * A killed server's calls fail at once and leave it idle, so it still needs the recent answer
+     * or the ping.
+     */
+    private static final long BUSY_RECENT_NANOS = 2_000_000_000L;
     /** The longest {@link #writeQuorumReachable} waits for pings. */
     private static final long PROBE_WAIT_NANOS = 500_000_000L;
 
@@ -120,8 +128,8 @@ public final class Mediator implements AutoCloseable {
     }
 
     private boolean writeQuorumReachable(boolean recentIsEnough) {
-        if (recentIsEnough
-                && replicas.servers().stream().filter(s -> s.answeredWithin(RECENT_NANOS)).count() >= config.qw()) {
+        if (recentIsEnough && replicas.servers().stream().filter(s -> s.answeredWithin(RECENT_NANOS)
+                || s.busy() && !s.avoid() && s.answeredWithin(BUSY_RECENT_NANOS)).count() >= config.qw()) {
             return true;
         }
         CompletionService<Boolean> pings = replicas.completionService();
