@@ -567,7 +567,7 @@ final class OpenFile {
 
     /** The bytes written into one block since it was last written out, and which handles wrote them. */
     private static final class DirtyBlock {
-        /** The block size: the buffer never grows past it (doubling from 0.6 MiB made 1.2 MiB of a 1 MiB block). */
+        /** The block size: the buffer never grows past it (doubling a 0.9 MiB one made 1.8 MiB of a 1 MiB block). */
         private final int capacity;
         byte[] data = new byte[0];
         final RangeSet<Integer> ranges = TreeRangeSet.create();
