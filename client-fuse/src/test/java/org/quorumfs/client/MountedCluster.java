@@ -43,12 +43,9 @@ final class MountedCluster implements AutoCloseable {
         this.mnt = dir.resolve("mnt");
         this.mountOptions = mountOptions;
         Files.createDirectories(mnt);
-        this.metaPort = freePort();
-        List<Integer> ports = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            ports.add(freePort());
-        }
-        this.dataPorts = List.copyOf(ports);
+        List<Integer> ports = freePorts(n + 1);
+        this.metaPort = ports.get(0);
+        this.dataPorts = List.copyOf(ports.subList(1, n + 1));
     }
 
     /** Starts servers and mounts with Qr=2, Qw=2 and {@code mountOptions} added. */
@@ -242,9 +239,27 @@ final class MountedCluster implements AutoCloseable {
     }
 
     static int freePort() throws IOException {
-        // The scripts take explicit ports (as a user gives them), so the OS picks free ones here.
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+        return freePorts(1).get(0);
+    }
+
+    /**
+     * {@code n} distinct free ports. The scripts take explicit ports (as a user gives them), so the OS picks
+     * free ones here; all are held open together, because the OS may hand a just-closed port out again.
+     */
+    static List<Integer> freePorts(int n) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            List<Integer> ports = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                held.add(s);
+                ports.add(s.getLocalPort());
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
         }
     }
 
