@@ -25,6 +25,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code scripts/mount MOUNTPOINT --meta PORT --data P1,P2,... --qr R --qw W}: mounts QuorumFS and
@@ -40,6 +42,8 @@ public final class MountMain implements Callable<Integer> {
     static final int EXIT_BAD_ARGUMENTS = 2;
     static final int EXIT_CLUSTER_UNREACHABLE = 3;
     static final int EXIT_NO_FUSE = 4;
+    /** How long a terminated client may take to write out what it buffered before the JVM halts. */
+    private static final Duration SHUTDOWN_FLUSH_WAIT = Duration.ofSeconds(60);
 
     /**
      * Mount options, chosen by measurement (see the README): 128 KiB writes instead of 4 KiB
@@ -128,14 +132,30 @@ public final class MountMain implements Callable<Integer> {
         List<String> options = new ArrayList<>(FUSE_OPTIONS);
         log.info("mounting {} (Qr {}, Qw {}, {} of {} data servers answering)", mountPoint, config.qr(), config.qw(), answering,
                 config.data().size());
-        try {
-            fs.mount(mountPoint, true, debug, options.toArray(String[]::new));
-        } catch (RuntimeException e) {
-            mediator.close();
-            return fail(EXIT_NO_FUSE, "mount failed: " + e.getMessage());
-        }
+        // On SIGTERM the JVM halts once its shutdown hooks end: this one unmounts (ending the loop) and
+        // waits until what was buffered is written out, so a terminated client loses nothing acknowledged.
+        CountDownLatch flushed = new CountDownLatch(1);
+        Thread unmountOnExit = new Thread(() -> {
+            FuseSessionLoop.unmountLazily(mountPoint.toAbsolutePath().toString());
+            try {
+                flushed.await(SHUTDOWN_FLUSH_WAIT.toSeconds(), TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "unmount-on-exit");
+        Runtime.getRuntime().addShutdownHook(unmountOnExit);
+        int served = fs.serve(mountPoint, debug, options);
         fs.flushAll();
         mediator.close();
+        flushed.countDown();
+        try {
+            Runtime.getRuntime().removeShutdownHook(unmountOnExit);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running: it has unmounted and now sees the flush done
+        }
+        if (served != 0) {
+            return fail(EXIT_NO_FUSE, "mount failed or ended on an error at " + mountPoint + " (see the messages above)");
+        }
         log.info("unmounted {}", mountPoint);
         return 0;
     }

@@ -724,6 +724,29 @@ final class QuorumFuse extends FuseStubFS {
         return bytes.length;
     }
 
+    /**
+     * Mounts at {@code mountPoint} and serves requests on our own threads ({@link FuseSessionLoop})
+     * until it is unmounted; 0, or non-zero when the mount failed or the loop ended on an error.
+     */
+    int serve(java.nio.file.Path mountPoint, boolean debug, java.util.List<String> options) {
+        if (!mounted.compareAndSet(false, true)) {
+            throw new IllegalStateException("already mounted");
+        }
+        this.mountPoint = mountPoint;
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("quorumfs", "-f"));
+        if (debug) {
+            args.add("-d");
+        }
+        args.add(mountPoint.toAbsolutePath().toString());
+        args.addAll(options);
+        try {
+            return new FuseSessionLoop().run(args.toArray(String[]::new), jnr.ffi.Struct.getMemory(fuseOperations),
+                    jnr.ffi.Struct.size(fuseOperations));
+        } finally {
+            mounted.set(false);
+        }
+    }
+
     /** Writes out everything buffered and ends the mount's session; called after unmounting. */
     void flushAll() {
         try {

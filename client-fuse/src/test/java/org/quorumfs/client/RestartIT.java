@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -76,6 +77,34 @@ class RestartIT {
         cluster.bash("rm -f $VAR/run/mount-*.pid").ok();
         cluster.mount().ok();
         cluster.sh("rm -f tree/inflight").ok();
+        assertThat(sums()).isEqualTo(checksums);
+    }
+
+    @Test
+    void clientTerminated_unmountsAndWritesOutWhatItBuffered() throws Exception {
+        // 100 kB stay in the write-back cache when SIGTERM arrives: one write(2), no close (any close,
+        // even of a dup, flushes) until 2 s after the signal.
+        Path expected = dir.resolve("expected");
+        cluster.bash("python3 - <<'EOF'\n"
+                + "import hashlib, os, signal, time\n"
+                + "data = os.urandom(100000)\n"
+                + "open('" + expected + "', 'w').write(hashlib.sha256(data).hexdigest())\n"
+                + "fd = os.open(os.environ['MNT'] + '/tree/buffered', os.O_WRONLY | os.O_CREAT, 0o644)\n"
+                + "assert os.write(fd, data) == len(data)\n"
+                + "os.kill(int(open(os.environ['VAR'] + '/run/' + [f for f in os.listdir(os.environ['VAR'] + '/run')"
+                + " if f.startswith('mount-')][0]).read()), signal.SIGTERM)\n"
+                + "time.sleep(2)\n"
+                + "os.close(fd)\n"
+                + "EOF").ok();
+        for (int i = 0; i < 100 && cluster.mounted(); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(cluster.mounted()).as("the terminated client unmounted").isFalse();
+        cluster.bash("pid=$(cat $VAR/run/mount-*.pid); for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; "
+                + "sleep 0.1; done; ! kill -0 $pid 2>/dev/null && rm -f $VAR/run/mount-*.pid").ok();
+        cluster.mount().ok();
+        assertThat(cluster.sh("sha256sum < tree/buffered").ok().out().split(" ")[0]).isEqualTo(Files.readString(expected));
+        cluster.sh("rm tree/buffered").ok();
         assertThat(sums()).isEqualTo(checksums);
     }
 

@@ -1,0 +1,222 @@
+package org.quorumfs.client;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.byref.IntByReference;
+import jnr.ffi.byref.PointerByReference;
+import jnr.ffi.types.size_t;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * libfuse's request loop run by our own Java threads, in place of fuse_main's.
+ *
+ * <p>Why: under fuse_main every callback arrives on a thread libfuse created, and jffi attaches
+ * such a thread to the JVM and detaches it again around each of its first 1,000 callbacks (jffi
+ * 1.3's ClosureMagazine, ~150 us a time; profiled at 6-8 % of a fresh client's CPU, and libfuse
+ * starts new threads whenever its pool drains). A thread of ours is attached for its whole life,
+ * so a callback costs no attach. The loop is the one of libfuse 2.9's fuse_loop_mt: each worker
+ * reads a request with fuse_session_receive_buf and runs it with fuse_session_process_buf; a new
+ * worker starts when none is left waiting for a request (so a callback that blocks, e.g. on a
+ * meta-server being restarted, never stops the others), and a worker ends when more than
+ * {@link #MAX_IDLE} wait.
+ */
+final class FuseSessionLoop {
+    private static final Logger log = LoggerFactory.getLogger(FuseSessionLoop.class);
+    /** libfuse's own bound on idle workers (fuse_loop_mt.c). */
+    private static final int MAX_IDLE = 10;
+    /** A bound libfuse does not have: a runaway of blocked callbacks ends here, not in memory exhaustion. */
+    private static final int MAX_WORKERS = 512;
+    private static final int EINTR = 4;
+    /** struct fuse_buf of libfuse 2.9 on LP64: size_t size; enum flags; void *mem; int fd; off_t pos. */
+    private static final int FUSE_BUF_SIZE = 40;
+    private static final int FUSE_BUF_MEM = 16;
+
+    /** The part of libfuse 2.9's API beneath fuse_main (fuse.h, fuse_lowlevel.h). */
+    public interface LibFuseSession {
+        Pointer fuse_setup(int argc, Pointer argv, Pointer op, @size_t long opSize, PointerByReference mountpoint,
+                           IntByReference multithreaded, Pointer userData);
+
+        void fuse_teardown(Pointer fuse, Pointer mountpoint);
+
+        Pointer fuse_get_session(Pointer fuse);
+
+        Pointer fuse_session_next_chan(Pointer session, Pointer chan);
+
+        @size_t long fuse_chan_bufsize(Pointer chan);
+
+        int fuse_session_receive_buf(Pointer session, Pointer buf, Pointer chanp);
+
+        void fuse_session_process_buf(Pointer session, Pointer buf, Pointer chan);
+
+        int fuse_session_exited(Pointer session);
+
+        void fuse_session_exit(Pointer session);
+
+        int fuse_start_cleanup_thread(Pointer fuse);
+
+        void fuse_stop_cleanup_thread(Pointer fuse);
+    }
+
+    private final LibFuseSession lib;
+    private final Runtime runtime;
+    private final Object lock = new Object();
+    private int workers;
+    private int idle;
+    private boolean failed;
+    private Pointer session;
+    private Pointer chan;
+    private long bufSize;
+
+    FuseSessionLoop() {
+        LibFuseSession loaded;
+        try {
+            loaded = LibraryLoader.create(LibFuseSession.class).failImmediately().load("fuse");
+        } catch (LinkageError | RuntimeException e) {
+            loaded = LibraryLoader.create(LibFuseSession.class).failImmediately().load("libfuse.so.2");
+        }
+        this.lib = loaded;
+        this.runtime = Runtime.getRuntime(loaded);
+    }
+
+    /**
+     * Mounts with {@code args} (as fuse_main takes them, with -f), serves requests until the
+     * filesystem is unmounted, and unmounts. Returns 0, or 1 when the mount failed or the loop
+     * ended on an error (as fuse_main does).
+     */
+    int run(String[] args, Pointer operations, long operationsSize) {
+        List<Pointer> keep = new ArrayList<>(); // argv's strings stay alive as long as argv
+        Pointer argv = Memory.allocateDirect(runtime, (args.length + 1) * 8L, true);
+        for (int i = 0; i < args.length; i++) {
+            byte[] bytes = args[i].getBytes(StandardCharsets.UTF_8);
+            Pointer s = Memory.allocateDirect(runtime, bytes.length + 1, true);
+            s.put(0, bytes, 0, bytes.length);
+            keep.add(s);
+            argv.putAddress(i * 8L, s.address());
+        }
+        PointerByReference mountpoint = new PointerByReference();
+        Pointer fuse = lib.fuse_setup(args.length, argv, operations, operationsSize, mountpoint, new IntByReference(),
+                null);
+        if (fuse == null) {
+            return 1;
+        }
+        if (lib.fuse_start_cleanup_thread(fuse) != 0) {
+            lib.fuse_teardown(fuse, mountpoint.getValue());
+            return 1;
+        }
+        session = lib.fuse_get_session(fuse);
+        chan = lib.fuse_session_next_chan(session, null);
+        bufSize = lib.fuse_chan_bufsize(chan);
+        synchronized (lock) {
+            startWorker();
+            while (workers > 0 && !failed) {
+                awaitChange(0);
+            }
+        }
+        if (failed) {
+            // Workers still blocked reading the device would read it forever: unmounting wakes them.
+            unmountLazily(mountpoint.getValue().getString(0));
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            synchronized (lock) {
+                while (workers > 0 && System.nanoTime() < deadline) {
+                    awaitChange(1_000);
+                }
+                if (workers > 0) {
+                    log.error("{} FUSE workers did not stop; leaving the session as it is", workers);
+                    return 1; // tearing down under them would free what they still use
+                }
+            }
+        }
+        lib.fuse_stop_cleanup_thread(fuse);
+        lib.fuse_teardown(fuse, mountpoint.getValue());
+        keep.clear();
+        return failed ? 1 : 0;
+    }
+
+    /** Called holding {@link #lock}; 0 waits until notified. */
+    private void awaitChange(long millis) {
+        try {
+            lock.wait(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the loop ends with the mount, never on our say
+        }
+    }
+
+    /** Detaches the mount at once even when busy (fusermount -u -z), as jnr-fuse's own unmount does. */
+    static void unmountLazily(String mountpoint) {
+        try {
+            new ProcessBuilder("fusermount", "-u", "-z", mountpoint).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        } catch (java.io.IOException e) {
+            log.error("cannot unmount {}: {}", mountpoint, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Called holding {@link #lock}. */
+    private void startWorker() {
+        workers++;
+        idle++;
+        Thread t = new Thread(this::serve, "fuse-" + workers);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void serve() {
+        Pointer buf = Memory.allocateDirect(runtime, FUSE_BUF_SIZE, true);
+        Pointer mem = Memory.allocateDirect(runtime, bufSize, false);
+        Pointer chanp = Memory.allocateDirect(runtime, 8, true);
+        boolean countedIdle = true;
+        try {
+            while (lib.fuse_session_exited(session) == 0) {
+                buf.setMemory(0, FUSE_BUF_SIZE, (byte) 0);
+                buf.putLong(0, bufSize);
+                buf.putAddress(FUSE_BUF_MEM, mem.address());
+                chanp.putAddress(0, chan.address());
+                int res = lib.fuse_session_receive_buf(session, buf, chanp);
+                if (res == -EINTR) {
+                    continue;
+                }
+                if (res <= 0) { // 0: unmounted (libfuse has marked the session exited); < 0: the device failed
+                    if (res < 0) {
+                        log.error("reading a FUSE request failed: errno {}", -res);
+                        lib.fuse_session_exit(session);
+                        synchronized (lock) {
+                            failed = true;
+                        }
+                    }
+                    return;
+                }
+                synchronized (lock) {
+                    countedIdle = false;
+                    if (--idle == 0 && workers < MAX_WORKERS) {
+                        startWorker();
+                    }
+                }
+                lib.fuse_session_process_buf(session, buf, chanp.getPointer(0));
+                synchronized (lock) {
+                    if (idle >= MAX_IDLE) {
+                        return;
+                    }
+                    idle++;
+                    countedIdle = true;
+                }
+            }
+        } finally {
+            synchronized (lock) {
+                workers--;
+                if (countedIdle) {
+                    idle--;
+                }
+                lock.notifyAll();
+            }
+        }
+    }
+}
