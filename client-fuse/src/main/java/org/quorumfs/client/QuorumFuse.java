@@ -264,6 +264,22 @@ final class QuorumFuse extends FuseStubFS {
                 }
                 perms.check(who, a, accessMask(fi.flags.get()), path);
                 fi.fh.set(files.open(a.ino(), writable(fi), Optional.empty()));
+                if ((fi.flags.get() & O_TRUNC) != 0) {
+                    // The kernel took the name for absent, so it sends no truncate of its own.
+                    OpenFiles.Handle h = files.get(fi.fh.get());
+                    c.changedInode(a.ino());
+                    try {
+                        h.file().truncate(h.id(), 0);
+                    } catch (RuntimeException failed) {
+                        try {
+                            files.release(fi.fh.get()); // the create fails: the kernel will never release it
+                        } catch (RuntimeException alsoFailed) {
+                            failed.addSuppressed(alsoFailed);
+                        }
+                        throw failed;
+                    }
+                    return 0;
+                }
             }
             c.result(path, a);
             return 0;
