@@ -13,6 +13,7 @@ import java.util.Map;
  */
 public interface DataService {
     /** Stores replica {@code version} of block {@code index} of inode {@code ino}. */
+    @SmallAnswer
     boolean put(String ino, int index, String version, byte[] data);
 
     /**
@@ -26,6 +27,7 @@ public interface DataService {
      * replica as it is on this server's disk, or {@code {found: false}}. Lets a read count Qr
      * answering replicas while moving the bytes of only one.
      */
+    @SmallAnswer
     Map<String, Object> check(String ino, int index, String version);
 
     /**
@@ -41,24 +43,29 @@ public interface DataService {
      * {@code {found: true, pieces: 32 hex digits per piece that the replica has}}, or
      * {@code {found: false}}.
      */
+    @SmallAnswer
     Map<String, Object> checkPieces(String ino, int index, String version, int firstPiece, int count);
 
     /** Deletes replica {@code version} of a block, if held; returns how many (0 or 1). */
+    @SmallAnswer
     int delete(String ino, int index, String version);
 
     /**
      * Deletes the replicas of a block whose version is below {@code belowVersion} (garbage once a
      * newer version is committed); returns how many.
      */
+    @SmallAnswer
     int prune(String ino, int index, String belowVersion);
 
     /** Deletes every replica of inode {@code ino}; returns how many. */
+    @SmallAnswer
     int deleteInode(String ino);
 
     /**
      * {@link #deleteInode} of each of {@code inos} (decimal strings, 1..{@link Limits#MAX_PAGE});
      * returns how many replicas went. A client deletes the files an {@code rm -rf} freed in batches.
      */
+    @SmallAnswer
     int deleteInodes(Object[] inos);
 
     /**
@@ -72,8 +79,10 @@ public interface DataService {
      * What this server holds, for status: {@code replicas}, {@code usedBytes}, {@code totalBytes},
      * {@code freeBytes} (decimal strings). Walks the store: not for every call.
      */
+    @SmallAnswer
     Map<String, Object> usage();
 
     /** Liveness and capacity: {@code totalBytes}, {@code freeBytes} (decimal strings). */
+    @SmallAnswer
     Map<String, Object> ping();
 }

@@ -19,15 +19,19 @@ public interface MetaService {
     long ROOT = 1;
 
     /** Cluster facts: {@code blockSize} (int, bytes) fixed when the store was created. */
+    @SmallAnswer
     Map<String, Object> info();
 
     /** The attributes of {@code name} in directory {@code parent}. */
+    @SmallAnswer
     Map<String, Object> lookup(String parent, String name);
 
     /** The attributes of inode {@code ino}. */
+    @SmallAnswer
     Map<String, Object> getattr(String ino);
 
     /** Applies {@link AttributeChanges} (mode permission bits, owner, times); returns the new attributes. */
+    @SmallAnswer
     Map<String, Object> setattr(String ino, Map<String, Object> changes);
 
     /**
@@ -35,12 +39,14 @@ public interface MetaService {
      * {@link NewEntry}, as every call that makes an entry does (createAndOpen, mknod, mkdir, symlink):
      * the new inode's attributes, with the parent directory's after the change as member {@code parent}.
      */
+    @SmallAnswer
     Map<String, Object> create(String parent, String name, int mode, int uid, int gid);
 
     /**
      * {@link #create}, and the new file is held open by {@code session} (as {@link #open}) in the
      * same transaction: no other mount's unlink can free it before its creator has it open.
      */
+    @SmallAnswer
     Map<String, Object> createAndOpen(String session, String parent, String name, int mode, int uid, int gid);
 
     /**
@@ -48,21 +54,26 @@ public interface MetaService {
      * S_IFCHR, S_IFBLK, S_IFSOCK; 0 is regular) and {@code rdev} (decimal string) the device
      * number of a device. A special file has no blocks and never touches the data servers.
      */
+    @SmallAnswer
     Map<String, Object> mknod(String parent, String name, int mode, int uid, int gid, String rdev);
 
     /** Creates a directory ({@code EXISTS} if the name is taken). */
+    @SmallAnswer
     Map<String, Object> mkdir(String parent, String name, int mode, int uid, int gid);
 
     /** Creates a symlink to {@code target} (at most {@link Limits#MAX_SYMLINK_BYTES}). */
+    @SmallAnswer
     Map<String, Object> symlink(String parent, String name, String target, int uid, int gid);
 
     /** The target of symlink {@code ino} ({@code INVALID_ARGUMENT} if it is not a symlink). */
+    @SmallAnswer
     String readlink(String ino);
 
     /**
      * A new hard link to non-directory {@code ino} ({@code NOT_PERMITTED} for a directory);
      * returns a {@link NewEntry}: the inode's new attributes, with the new parent's as {@code parent}.
      */
+    @SmallAnswer
     Map<String, Object> link(String ino, String newParent, String newName);
 
     /**
@@ -71,9 +82,11 @@ public interface MetaService {
      * now be deleted, or "0". An inode some session holds open loses its name but lives on (nlink 0)
      * until its last {@link #close}.
      */
+    @SmallAnswer
     Map<String, Object> unlink(String parent, String name);
 
     /** Removes an empty directory ({@code NOT_EMPTY}, {@code NOT_DIRECTORY}); returns a {@link RemovedEntry}. */
+    @SmallAnswer
     Map<String, Object> rmdir(String parent, String name);
 
     /**
@@ -82,6 +95,7 @@ public interface MetaService {
      * {@code NOT_DIRECTORY}); moving a directory into its own subtree is {@code INVALID_MOVE}.
      * Returns the inode number of a replaced file whose last link this was, or "0".
      */
+    @SmallAnswer
     String rename(String srcParent, String srcName, String dstParent, String dstName);
 
     /**
@@ -103,6 +117,7 @@ public interface MetaService {
      * healer and status: {@code blocks} (committed blocks), {@code missed} (replicas recorded as
      * having missed a write), {@code garbage} (freed inodes whose replicas remain), all decimal strings.
      */
+    @SmallAnswer
     Map<String, Object> statfs();
 
     /**
@@ -115,6 +130,7 @@ public interface MetaService {
      * Reserves {@code count} (1..10000) block versions, unique across the cluster and forever;
      * returns the first of the range as a decimal string.
      */
+    @SmallAnswer
     String allocateVersions(int count);
 
     /**
@@ -122,6 +138,7 @@ public interface MetaService {
      * ({@code VERSION_CONFLICT} if it moved), grows the file size to cover the block, updates
      * mtime and ctime, and records the servers that missed the write. Returns the new attributes.
      */
+    @SmallAnswer
     Map<String, Object> commitBlock(String ino, Map<String, Object> commit);
 
     /**
@@ -130,6 +147,7 @@ public interface MetaService {
      * an empty struct when none straddles). Returns {@code {attributes: struct, dropped: array of
      * BlockRecord structs}}: the dropped blocks' replicas are garbage on the data servers.
      */
+    @SmallAnswer
     Map<String, Object> truncate(String ino, String size, Map<String, Object> tail);
 
     // ---- extended attributes: the user.* namespace, names at most Limits.MAX_XATTR_NAME_BYTES ----
@@ -141,6 +159,7 @@ public interface MetaService {
      * {@code NO_DATA} if it is not. A name outside user.* is {@code NOT_SUPPORTED}; more than
      * {@link Limits#MAX_XATTR_TOTAL_BYTES} of names and values on one inode is {@code NO_SPACE}.
      */
+    @SmallAnswer
     boolean setxattr(String ino, String name, byte[] value, int flags);
 
     int XATTR_CREATE = 1;
@@ -153,6 +172,7 @@ public interface MetaService {
     Object[] listxattr(String ino);
 
     /** Removes extended attribute {@code name} ({@code NO_DATA} if it is not set). */
+    @SmallAnswer
     boolean removexattr(String ino, String name);
 
     // ---- sessions: which mounts hold which inodes open ----
@@ -162,12 +182,14 @@ public interface MetaService {
      * lives while it is renewed within leaseMillis; when it lapses (the mount was killed, or hung
      * that long) its holds are dropped, and inodes unlinked while held are freed.
      */
+    @SmallAnswer
     Map<String, Object> openSession();
 
     /**
      * Keeps a session alive. Returns false if the meta-server did not know it (it lapsed and its
      * holds were dropped): it is known again from now on, and the mount holds its open files again.
      */
+    @SmallAnswer
     boolean renewSession(String session);
 
     /**
@@ -188,6 +210,7 @@ public interface MetaService {
      * {@code session} closes inode {@code ino} once. Returns the inode number if that freed it (it
      * was unlinked, and this was its last hold anywhere), else "0".
      */
+    @SmallAnswer
     String close(String session, String ino);
 
     /**
@@ -205,6 +228,7 @@ public interface MetaService {
     Object[] garbage(int limit);
 
     /** Forgets a garbage inode whose replicas are gone from every data server. */
+    @SmallAnswer
     boolean clearGarbage(String ino);
 
     /** Replicas recorded as having missed a write: array of {ino, index, server} structs, at most {@code limit}. */
@@ -215,6 +239,7 @@ public interface MetaService {
      * {@code version}: only while that is still the committed version (a heal of an older one must
      * not erase the record of a newer write the server also missed). Returns whether it did.
      */
+    @SmallAnswer
     boolean clearMissed(String ino, int index, String server, String version);
 
     /**
@@ -231,11 +256,13 @@ public interface MetaService {
      * true if {@code holder} holds it now, false if another holder's lease is still running. Leases
      * live in memory: after a restart the first to ask gets it.
      */
+    @SmallAnswer
     boolean lease(String name, String holder, int ttlMillis);
 
     /** A value the healer keeps across restarts (its scrub cursor, counters), or "" if none. */
     String state(String key);
 
     /** Sets a {@link #state} value (keys up to 64 bytes, values up to 4096). */
+    @SmallAnswer
     boolean setState(String key, String value);
 }

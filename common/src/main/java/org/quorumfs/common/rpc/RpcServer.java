@@ -100,6 +100,12 @@ public final class RpcServer implements AutoCloseable {
             throw new IllegalStateException("register before start");
         }
         handlers.put(service, impl);
+        QfsStreamServer streams = (QfsStreamServer) webServer.getXmlRpcServer();
+        for (java.lang.reflect.Method m : service.getMethods()) {
+            if (m.isAnnotationPresent(org.quorumfs.common.protocol.SmallAnswer.class)) {
+                streams.smallAnswers.add(service.getName() + "." + m.getName());
+            }
+        }
         try {
             mapping.addHandler(service.getName(), service);
         } catch (XmlRpcException e) {
@@ -268,6 +274,8 @@ public final class RpcServer implements AutoCloseable {
         private volatile long memoryWaitMillis;
         private volatile long largestBody;
         private volatile KeepAliveHeader keepAlive;
+        /** Methods (service.method) declared {@link org.quorumfs.common.protocol.SmallAnswer}: no answer allowance. */
+        private final Set<String> smallAnswers = ConcurrentHashMap.newKeySet();
         /** A bound on what is remembered of refusals: many sources must not grow the heap. */
         private static final int MAX_LOGGED = 4096;
         /** Sources and reasons of refusals already logged: each once, not once per request. */
@@ -299,8 +307,9 @@ public final class RpcServer implements AutoCloseable {
             long declared = data.getContentLength();
             // A stranger is refused here, before the server holds memory or a read for its body.
             authenticate(data, k -> k.headRefusal(data.getBasicUserName(), declared, System.currentTimeMillis()));
+            long waitFrom = System.nanoTime();
             try {
-                reserved.set(memory.reserve(declared, largestBody, memoryWaitMillis));
+                reserved.set(memory.reserveBody(declared, largestBody, memoryWaitMillis));
             } catch (FsException e) {
                 data.setKeepAlive(false); // its body stays unread: not to be taken for the next request
                 throw e;
@@ -314,9 +323,16 @@ public final class RpcServer implements AutoCloseable {
             ConnectionGuard.requestRead();
             authenticate(data, k -> k.bodyRefusal(data.getBasicUserName(), data.getBasicPassword(), body));
             EncodedCall.Parsed call = EncodedCall.parse(body);
-            if (call == null) {
-                return super.getRequest(config, new ByteArrayInputStream(body));
+            XmlRpcRequest request = call == null ? super.getRequest(config, new ByteArrayInputStream(body)) : encoded(config, call);
+            if (!smallAnswers.contains(request.getMethodName())) {
+                // Both waits together stay within the one the deadline allows.
+                long left = Math.max(0, memoryWaitMillis - (System.nanoTime() - waitFrom) / 1_000_000);
+                reserved.set(reserved.get() + memory.reserveAnswer(reserved.get(), left));
             }
+            return request;
+        }
+
+        private static XmlRpcRequest encoded(XmlRpcStreamRequestConfig config, EncodedCall.Parsed call) {
             return new XmlRpcRequest() {
                 @Override
                 public XmlRpcRequestConfig getConfig() {
