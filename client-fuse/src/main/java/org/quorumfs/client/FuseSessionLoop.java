@@ -68,6 +68,7 @@ final class FuseSessionLoop {
     private final Runtime runtime;
     private final Object lock = new Object();
     private int workers;
+    private int started;
     private int idle;
     private boolean failed;
     private Pointer session;
@@ -164,7 +165,7 @@ final class FuseSessionLoop {
     private void startWorker() {
         workers++;
         idle++;
-        Thread t = new Thread(this::serve, "fuse-" + workers);
+        Thread t = new Thread(this::serve, "fuse-" + ++started);
         t.setDaemon(true);
         t.start();
     }
