@@ -1,9 +1,5 @@
 package org.quorumfs.common.rpc;
 
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -33,62 +29,9 @@ final class PlainResponseReader {
     private Object response() throws PlainXml.NotPlain {
         x.skipDeclaration();
         x.expect("<methodResponse><params><param>");
-        Object v = value();
+        Object v = x.value();
         x.expect("</param></params></methodResponse>");
         x.expectEnd();
-        return v;
-    }
-
-    private Object value() throws PlainXml.NotPlain {
-        x.expect("<value>");
-        Object v;
-        if (x.skip("<string>")) {
-            v = x.text();
-            x.expect("</string>");
-        } else if (x.skip("<i4>")) {
-            v = x.integer();
-            x.expect("</i4>");
-        } else if (x.skip("<int>")) {
-            v = x.integer();
-            x.expect("</int>");
-        } else if (x.skip("<boolean>")) {
-            String t = x.text();
-            if (!t.equals("0") && !t.equals("1")) {
-                throw new PlainXml.NotPlain();
-            }
-            v = t.equals("1");
-            x.expect("</boolean>");
-        } else if (x.skip("<base64>")) {
-            v = x.base64();
-            x.expect("</base64>");
-        } else if (x.skip("<struct>")) {
-            Map<String, Object> m = new HashMap<>();
-            while (x.skip("<member><name>")) {
-                String name = x.text();
-                x.expect("</name>");
-                m.put(name, value());
-                x.expect("</member>");
-            }
-            x.expect("</struct>");
-            v = m;
-        } else if (x.skip("<array><data/></array>")) {
-            v = new Object[0];
-        } else if (x.skip("<array><data>")) {
-            List<Object> l = new ArrayList<>();
-            while (x.startsWith("<value>")) {
-                l.add(value());
-            }
-            x.expect("</data></array>");
-            v = l.toArray();
-        } else if (x.startsWith("<")) {
-            if (!x.startsWith("</value>")) {
-                throw new PlainXml.NotPlain();
-            }
-            v = "";
-        } else {
-            v = x.text(); // an untyped value is a string
-        }
-        x.expect("</value>");
         return v;
     }
 }

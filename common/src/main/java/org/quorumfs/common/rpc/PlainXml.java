@@ -5,8 +5,12 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * A position in an XML-RPC body of the plain layout our own writers produce, read byte by byte:
@@ -27,6 +31,9 @@ final class PlainXml {
     private static final long EVERY_LT = 0x3c3c3c3c3c3c3c3cL;
     private static final long EVERY_ONE = 0x0101010101010101L;
     private static final long EVERY_HIGH = 0x8080808080808080L;
+
+    /** Deeper than any value of the protocol nests. */
+    private static final int MAX_DEPTH = 16;
 
     private final byte[] b;
     private int at;
@@ -72,7 +79,7 @@ final class PlainXml {
     String text() throws NotPlain {
         int end = nextTag();
         for (int i = at; i < end; i++) {
-            if (b[i] == '&') {
+            if (b[i] == '&' || b[i] == '\r') { // an XML parser resolves the one and folds the other into \n
                 throw new NotPlain();
             }
         }
@@ -152,5 +159,70 @@ final class PlainXml {
             }
         }
         throw new NotPlain();
+    }
+
+    /**
+     * A {@code <value>} of the types the protocol uses (struct, array, string, i4/int, boolean,
+     * base64, untyped text), built as the library's parser builds them (HashMap, Object[],
+     * Integer, Boolean, String, byte[]).
+     */
+    Object value() throws NotPlain {
+        return value(0);
+    }
+
+    private Object value(int depth) throws NotPlain {
+        if (depth > MAX_DEPTH) {
+            throw new NotPlain(); // a hostile nesting is the library parser's to refuse, not our stack's
+        }
+        expect("<value>");
+        Object v;
+        if (skip("<string>")) {
+            v = text();
+            expect("</string>");
+        } else if (skip("<i4>")) {
+            v = integer();
+            expect("</i4>");
+        } else if (skip("<int>")) {
+            v = integer();
+            expect("</int>");
+        } else if (skip("<boolean>")) {
+            String t = text();
+            if (!t.equals("0") && !t.equals("1")) {
+                throw new NotPlain();
+            }
+            v = t.equals("1");
+            expect("</boolean>");
+        } else if (skip("<base64>")) {
+            v = base64();
+            expect("</base64>");
+        } else if (skip("<struct>")) {
+            Map<String, Object> m = new HashMap<>();
+            while (skip("<member><name>")) {
+                String name = text();
+                expect("</name>");
+                m.put(name, value(depth + 1));
+                expect("</member>");
+            }
+            expect("</struct>");
+            v = m;
+        } else if (skip("<array><data/></array>")) {
+            v = new Object[0];
+        } else if (skip("<array><data>")) {
+            List<Object> l = new ArrayList<>();
+            while (startsWith("<value>")) {
+                l.add(value(depth + 1));
+            }
+            expect("</data></array>");
+            v = l.toArray();
+        } else if (startsWith("<")) {
+            if (!startsWith("</value>")) {
+                throw new NotPlain();
+            }
+            v = "";
+        } else {
+            v = text(); // an untyped value is a string
+        }
+        expect("</value>");
+        return v;
     }
 }

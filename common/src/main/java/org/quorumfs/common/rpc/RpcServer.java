@@ -298,8 +298,8 @@ public final class RpcServer implements AutoCloseable {
         }
 
         /**
-         * A body in {@link EncodedCall}'s layout (every block put from a QuorumFS client) is read
-         * without the SAX parser; any other body is parsed by the library as always.
+         * A body in the plain layout ({@link EncodedCall#parse}: every call from a QuorumFS client)
+         * is read without the SAX parser; any other body is parsed by the library as always.
          */
         @Override
         protected XmlRpcRequest getRequest(XmlRpcStreamRequestConfig config, InputStream stream) throws XmlRpcException {
