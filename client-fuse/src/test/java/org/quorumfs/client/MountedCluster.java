@@ -243,17 +243,26 @@ final class MountedCluster implements AutoCloseable {
     }
 
     /**
-     * {@code n} distinct free ports. The scripts take explicit ports (as a user gives them), so the OS picks
-     * free ones here; all are held open together, because the OS may hand a just-closed port out again.
+     * {@code n} distinct free ports below the ephemeral range (32768 and up here), so that no
+     * outgoing connection of another test takes one between this choice and the server's bind.
+     * The scripts take explicit ports (as a user gives them); all are held open together while
+     * chosen, so none is chosen twice.
      */
     static List<Integer> freePorts(int n) throws IOException {
         List<ServerSocket> held = new ArrayList<>();
         try {
             List<Integer> ports = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                held.add(s);
-                ports.add(s.getLocalPort());
+            for (int attempt = 0; ports.size() < n && attempt < 1000; attempt++) {
+                int p = ThreadLocalRandom.current().nextInt(20_000, 30_000);
+                try {
+                    held.add(new ServerSocket(p, 1, InetAddress.getLoopbackAddress()));
+                    ports.add(p);
+                } catch (IOException taken) {
+                    // in use (or just chosen): try another
+                }
+            }
+            if (ports.size() < n) {
+                throw new IOException("no " + n + " free ports found in 20000-29999");
             }
             return ports;
         } finally {
