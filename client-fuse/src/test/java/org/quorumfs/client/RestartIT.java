@@ -81,6 +81,34 @@ class RestartIT {
     }
 
     @Test
+    void metaServerHung_aCallWaitingForItHoldsNoOtherUp() {
+        // The stat of a new name waits for the stopped meta-server inside one FUSE callback; the
+        // read of a file opened before needs only the data servers and must not queue behind it.
+        // (Read with os.read up to the size only: a buffered read's fstat, and a read past the
+        // end, ask the kernel for attributes, which the hung meta-server answers with EIO.)
+        cluster.bash("python3 - <<'EOF'\n"
+                + "import os, signal, subprocess, time\n"
+                + "fd = os.open(os.environ['MNT'] + '/tree/big', os.O_RDONLY); os.read(fd, 1)\n"
+                + "meta = int(open(os.environ['VAR'] + '/run/" + cluster.metaPort + ".pid').read())\n"
+                + "os.kill(meta, signal.SIGSTOP)\n"
+                + "try:\n"
+                + "    stat = subprocess.Popen(['stat', os.environ['MNT'] + '/tree/sub/new-name'],"
+                + " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+                + "    time.sleep(1)\n"
+                + "    assert stat.poll() is None, 'the stat did not wait for the meta-server'\n"
+                + "    n = 1\n"
+                + "    while n < 5 * 2**20:  # not past the end: the kernel then asks for the size\n"
+                + "        chunk = os.read(fd, min(1 << 20, 5 * 2**20 - n))\n"
+                + "        assert chunk\n"
+                + "        n += len(chunk)\n"
+                + "    assert stat.poll() is None, 'the read ended only after the stat'\n"
+                + "finally:\n"
+                + "    os.kill(meta, signal.SIGCONT)\n"
+                + "assert stat.wait() != 0  # no such name, once the meta-server answers\n"
+                + "EOF").ok();
+    }
+
+    @Test
     void clientTerminated_unmountsAndWritesOutWhatItBuffered() throws Exception {
         // 100 kB stay in the write-back cache when SIGTERM arrives: one write(2), no close (any close,
         // even of a dup, flushes) until 2 s after the signal.
