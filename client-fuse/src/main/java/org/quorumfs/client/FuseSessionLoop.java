@@ -71,6 +71,7 @@ final class FuseSessionLoop {
     private int started;
     private int idle;
     private boolean failed;
+    private boolean interrupted;
     private Pointer session;
     private Pointer chan;
     private long bufSize;
@@ -92,8 +93,9 @@ final class FuseSessionLoop {
      * ended on an error (as fuse_main does).
      */
     int run(String[] args, Pointer operations, long operationsSize) {
-        List<Pointer> keep = new ArrayList<>(); // argv's strings stay alive as long as argv
+        List<Pointer> keep = new ArrayList<>(); // argv and its strings stay alive until the teardown
         Pointer argv = Memory.allocateDirect(runtime, (args.length + 1) * 8L, true);
+        keep.add(argv);
         for (int i = 0; i < args.length; i++) {
             byte[] bytes = args[i].getBytes(StandardCharsets.UTF_8);
             Pointer s = Memory.allocateDirect(runtime, bytes.length + 1, true);
@@ -137,15 +139,22 @@ final class FuseSessionLoop {
         lib.fuse_stop_cleanup_thread(fuse);
         lib.fuse_teardown(fuse, mountpoint.getValue());
         keep.clear();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
         return failed ? 1 : 0;
     }
 
-    /** Called holding {@link #lock}; 0 waits until notified. */
+    /**
+     * Called holding {@link #lock}; 0 waits until notified. An interrupt is remembered, not acted
+     * on (the loop ends with the mount, never on our say), and not set again at once, which would
+     * make every later wait return at once.
+     */
     private void awaitChange(long millis) {
         try {
             lock.wait(millis);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // the loop ends with the mount, never on our say
+            interrupted = true;
         }
     }
 
