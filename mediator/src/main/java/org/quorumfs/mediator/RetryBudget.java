@@ -22,7 +22,7 @@ import java.time.Duration;
 final class RetryBudget {
     /**
      * Immediate retries allowed for failures that look like a dead kept-alive connection: one more
-     * than HttpURLConnection keeps idle per server (http.maxConnections, 5), so that after a server
+     * than the RPC client keeps idle per server (KeptConnections.MAX_IDLE, 5), so that after a server
      * restarts, every dead cached connection can be drawn and discarded before a fresh one is made.
      */
     static final int STALE_CONNECTION_RETRIES = 6;

@@ -25,9 +25,6 @@ import java.util.Optional;
  */
 public final class RpcClient {
     static {
-        // HttpURLConnection silently re-sends a POST once when a kept-alive connection turns out
-        // closed; a resent commit would then fail its own compare-and-set. Retries are ours to make.
-        System.setProperty("sun.net.http.retryPost", "false");
         SerialFilter.install();
         ReusedSaxParsers.install();
     }
@@ -67,10 +64,7 @@ public final class RpcClient {
         config.setReplyTimeout((int) timeouts.reply().toMillis());
         client = new XmlRpcClient();
         client.setConfig(config);
-        // The Sun15 transport is the one that applies connect and read timeouts. (Its fixed-length
-        // streaming mode would save a copy of each body, but sends headers and body in separate
-        // segments: with Nagle's algorithm on the client socket, small calls then wait ~40 ms.)
-        client.setTransportFactory(new EncodedCallTransportFactory(client, key.orElse(null), tls.orElse(null)));
+        client.setTransportFactory(new EncodedCallTransportFactory(client, endpoint, key.orElse(null), tls.orElse(null)));
         client.setTypeFactory(new FastTypeFactory(client));
         client.setXmlWriterFactory(new BulkXmlWriterFactory());
     }

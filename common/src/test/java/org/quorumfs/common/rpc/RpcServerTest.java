@@ -203,6 +203,17 @@ class RpcServerTest {
     }
 
     @Test
+    void aServerRestartedOnItsPort_answersTheSameClientsNextCall() throws Exception {
+        // The client keeps its connections to the first server; the first call after the restart
+        // draws one the server closed and must go out again on a new one.
+        int port = server.port();
+        assertThat(echo.next("1")).isEqualTo("2");
+        server.close();
+        server = new RpcServer(InetAddress.getLoopbackAddress(), port).register(EchoService.class, new Echo()).start();
+        assertThat(echo.next("2")).isEqualTo("3");
+    }
+
+    @Test
     void closedPort_failsUnavailable() throws IOException {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
