@@ -50,6 +50,7 @@ final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
         private final List<String[]> headers = new ArrayList<>(6);
         private XmlRpcHttpClientConfig config;
         private byte[] body;
+        private byte[] answerBody;
 
         Transport(XmlRpcClient client, ClusterKey key, KeptConnections connections) {
             super(client, USER_AGENT);
@@ -111,7 +112,8 @@ final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
             if (answer.status() < 200 || answer.status() > 299) {
                 throw new XmlRpcHttpTransportException(answer.status(), answer.reason());
             }
-            return new ByteArrayInputStream(answer.body());
+            answerBody = answer.body();
+            return new ByteArrayInputStream(answerBody);
         }
 
         @Override
@@ -127,7 +129,7 @@ final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
         /** A response in our servers' plain layout is read without the SAX parser (PlainResponseReader). */
         @Override
         protected Object readResponse(XmlRpcStreamRequestConfig config, InputStream stream) throws XmlRpcException {
-            byte[] answer = ((ByteArrayInputStream) stream).readAllBytes();
+            byte[] answer = answerBody; // the stream's bytes, without the copy reading it would make
             Optional<Object> plain = PlainResponseReader.read(answer);
             return plain.isPresent() ? plain.get() : super.readResponse(config, new ByteArrayInputStream(answer));
         }

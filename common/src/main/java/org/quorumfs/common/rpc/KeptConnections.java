@@ -227,8 +227,8 @@ final class KeptConnections {
             if (length > Limits.MAX_REQUEST_BYTES) {
                 throw new IOException("an answer of " + length + " bytes, more than any of ours");
             }
-            body = c.in.readNBytes((int) length);
-            if (body.length != length) {
+            body = new byte[(int) length]; // one array: readNBytes(int) gathers pieces, then copies them
+            if (c.in.readNBytes(body, 0, body.length) != length) {
                 throw new EOFException("the answer ended before its stated " + length + " bytes");
             }
         } else {
