@@ -232,7 +232,10 @@ final class KeptConnections {
                 throw new EOFException("the answer ended before its stated " + length + " bytes");
             }
         } else {
-            body = c.in.readAllBytes(); // until the server closes
+            body = c.in.readNBytes(Limits.MAX_REQUEST_BYTES + 1); // until the server closes
+            if (body.length > Limits.MAX_REQUEST_BYTES) {
+                throw new IOException("an answer of more than " + Limits.MAX_REQUEST_BYTES + " bytes, more than any of ours");
+            }
             keepAlive = false;
         }
         c.reusableUntilNanos = keepAlive ? System.nanoTime() + keepNanos : 0;
