@@ -89,14 +89,13 @@ final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
             if (authorization != null) {
                 setRequestHeader("Authorization", authorization);
             }
+            body = bytes;
             return out -> out.write(bytes);
         }
 
+        /** Nothing to do: {@link #newReqWriter} holds the body, which goes out with the headers. */
         @Override
-        protected void writeRequest(ReqWriter writer) throws XmlRpcException, IOException, SAXException {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            writer.write(out);
-            body = out.toByteArray();
+        protected void writeRequest(ReqWriter writer) {
         }
 
         /** The exchange itself: the request written above goes out, the whole answer comes back. */
