@@ -24,7 +24,7 @@ import java.util.Locale;
  * HttpURLConnection a call to our servers needs, without the rest (its header handling was a
  * fifth of a client's CPU per small-file read). A connection is reused only within what the
  * server promised in its Keep-Alive header ({@link KeepAliveHeader}); at most {@link #MAX_IDLE}
- * wait per server, newest first, as HttpURLConnection keeps them (RetryBudget counts on it). Over
+ * wait per server, newest first, as HttpURLConnection kept them. Over
  * TLS each connection trusts only the cluster's certificate. Failures are IOExceptions as the
  * JDK's are (SocketTimeoutException, ConnectException, or an EOF on a connection the server
  * closed), which the caller's retry policy tells apart.
