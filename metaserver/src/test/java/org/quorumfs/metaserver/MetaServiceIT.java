@@ -411,6 +411,15 @@ class MetaServiceIT {
     }
 
     @Test
+    void aSecondMetaServerOnTheSameDirectory_failsToStart_andTheFirstServesOn() {
+        assertThatThrownBy(() -> MetaServer.start(dir, InetAddress.getLoopbackAddress(), 0, 4096))
+                .isInstanceOf(IOException.class).hasMessageContaining("cannot open the meta-server store")
+                .hasMessageContaining("locked");
+        create(ROOT, "f");
+        assertThat(names(ROOT)).containsExactly("f");
+    }
+
+    @Test
     void aStoreFromBeforePieceMd5s_opens_andItsBlocksReadAsWithoutPieces() throws Exception {
         server.close();
         Path old = dir.resolve("old");
