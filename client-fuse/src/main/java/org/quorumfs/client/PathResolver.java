@@ -297,8 +297,10 @@ final class PathResolver {
 
     /**
      * The first lookup in a directory not listed lately lists it instead, remembering every
-     * entry; the attributes of {@code e} if it was among them, else null (not there, past the
-     * first page, or the listing failed: a plain lookup decides).
+     * entry; the attributes of {@code e} if it was among them, else null (past the first page, or
+     * the listing failed: a plain lookup decides). A name absent from a whole listing is not there:
+     * the listing is as fresh an answer as a lookup would be, so none follows it (the first create
+     * in each new directory asked twice).
      */
     private Attributes lookupByListing(String path, Entry e) {
         int slash = path.lastIndexOf('/');
@@ -309,16 +311,21 @@ final class PathResolver {
         long gen = generation.get();
         String prefix = dir.equals("/") ? "/" : dir + "/";
         Attributes found = null;
+        List<ListedEntry> page;
         try {
-            for (ListedEntry le : mediator.readdirPlusPage(e.parent(), "", PREFETCH_ENTRIES)) {
-                listed(prefix + le.name(), le, gen);
-                if (le.name().equals(e.name())) {
-                    found = le.attributes();
-                }
-            }
+            page = mediator.readdirPlusPage(e.parent(), "", PREFETCH_ENTRIES);
         } catch (FsException ex) {
             listedDirectories.invalidate(dir);
             return null;
+        }
+        for (ListedEntry le : page) {
+            listed(prefix + le.name(), le, gen);
+            if (le.name().equals(e.name())) {
+                found = le.attributes();
+            }
+        }
+        if (found == null && page.size() < PREFETCH_ENTRIES) {
+            throw new FsException(ErrorCode.NOT_FOUND, path + ": no such entry");
         }
         return found;
     }
