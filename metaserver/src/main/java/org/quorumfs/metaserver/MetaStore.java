@@ -16,6 +16,8 @@ import org.quorumfs.common.protocol.NewEntry;
 import org.quorumfs.common.protocol.RemovedEntry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConnection;
+import org.sqlite.core.DB;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -28,15 +30,17 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The meta-server's durable state in one SQLite database: inodes, directory entries, committed
  * blocks, replicas that missed a write, counters, extended attributes, the sessions' holds on open
  * inodes and freed inodes whose replicas remain (garbage). Every public method is one transaction,
- * committed with {@code synchronous=FULL} in WAL mode before it returns, so a kill -9 or a power cut
- * loses nothing acknowledged; holds alone skip the fsync (see {@link #txWithoutFsync}). Calls are
- * serialized: SQLite has one writer anyway, and it makes every namespace operation atomic with
- * respect to every other.
+ * on stable storage before it returns (WAL mode; the fsyncs shared by the calls that commit
+ * meanwhile, see {@link WalSync}), so a kill -9 or a power cut loses nothing acknowledged; holds
+ * alone skip the wait (see {@link #tx(Work, boolean)}). Transactions are serialized: SQLite has one
+ * writer anyway, and it makes every namespace operation atomic with respect to every other; the
+ * wait for the disk is outside, so nobody waits for another call's flush to begin its own.
  */
 final class MetaStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MetaStore.class);
@@ -64,10 +68,16 @@ final class MetaStore implements AutoCloseable {
 
     private final Connection db;
     private final int blockSize;
+    /** Serializes the store's transactions; a call's wait for the disk comes after it lets go. */
+    private final ReentrantLock lock = new ReentrantLock();
+    private final WalSync wal;
+    private final DB sqlite;
 
     /** Opens (creating if new) the store in {@code dir}; a new store takes {@code blockSize}. */
     MetaStore(Path dir, int blockSize) throws SQLException {
         db = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("meta.db"));
+        sqlite = db.unwrap(SQLiteConnection.class).getDatabase();
+        wal = new WalSync(dir.resolve("meta.db-wal"));
         try (Statement s = db.createStatement()) {
             // One connection in one process: holding the lock keeps the WAL index in this heap and
             // spares every transaction its file-lock calls (17 fcntl per file created), and a second
@@ -75,7 +85,9 @@ final class MetaStore implements AutoCloseable {
             s.execute("PRAGMA locking_mode=EXCLUSIVE");
             s.execute("PRAGMA busy_timeout=0");
             s.execute("PRAGMA journal_mode=WAL");
-            s.execute("PRAGMA synchronous=FULL");
+            // Commits reach the WAL file without an fsync; WalSync makes them durable in groups
+            // before any call that wrote or read them is answered.
+            s.execute("PRAGMA synchronous=NORMAL");
             s.executeUpdate(SCHEMA);
             addColumn(s, "blocks", "pieces", "TEXT NOT NULL DEFAULT ''");
             addColumn(s, "inodes", "rdev", "INTEGER NOT NULL DEFAULT 0");
@@ -114,15 +126,15 @@ final class MetaStore implements AutoCloseable {
         }
     }
 
-    synchronized Attributes getattr(long ino) {
+    Attributes getattr(long ino) {
         return tx(() -> attributes(ino));
     }
 
-    synchronized Attributes lookup(long parent, String name) {
+    Attributes lookup(long parent, String name) {
         return tx(() -> attributes(child(directory(parent), name)));
     }
 
-    synchronized Attributes setattr(long ino, AttributeChanges c) {
+    Attributes setattr(long ino, AttributeChanges c) {
         return tx(() -> {
             Attributes a = attributes(ino);
             int mode = c.mode().isPresent()
@@ -138,8 +150,8 @@ final class MetaStore implements AutoCloseable {
      * Creates an inode of {@code type} named {@code name} in {@code parent}; {@code target} is a
      * symlink's, {@code rdev} a device's; a non-empty {@code session} holds the new inode open.
      */
-    synchronized NewEntry create(long parent, String name, FileType type, int permissions, int uid, int gid,
-                                 String target, long rdev, String session) {
+    NewEntry create(long parent, String name, FileType type, int permissions, int uid, int gid,
+                    String target, long rdev, String session) {
         return tx(() -> {
             directory(parent);
             if (childOrZero(parent, name) != 0) {
@@ -169,7 +181,7 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    synchronized String readlink(long ino) {
+    String readlink(long ino) {
         return tx(() -> {
             String target = queryString("SELECT target FROM inodes WHERE ino=?", ino);
             if (target == null) {
@@ -180,7 +192,7 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    synchronized NewEntry link(long ino, long newParent, String newName) {
+    NewEntry link(long ino, long newParent, String newName) {
         return tx(() -> {
             if (attributes(ino).isDirectory()) {
                 throw new FsException(ErrorCode.NOT_PERMITTED, "hard links to directories are not allowed");
@@ -197,7 +209,7 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    synchronized RemovedEntry unlink(long parent, String name) {
+    RemovedEntry unlink(long parent, String name) {
         return tx(() -> {
             long ino = child(directory(parent), name);
             if (attributes(ino).isDirectory()) {
@@ -210,7 +222,7 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    synchronized RemovedEntry rmdir(long parent, String name) {
+    RemovedEntry rmdir(long parent, String name) {
         return tx(() -> {
             long ino = child(directory(parent), name);
             removeEmptyDirectory(parent, name, ino);
@@ -219,7 +231,7 @@ final class MetaStore implements AutoCloseable {
     }
 
     /** Returns the inode of a replaced file whose last link went, or 0. */
-    synchronized long rename(long srcParent, String srcName, long dstParent, String dstName) {
+    long rename(long srcParent, String srcName, long dstParent, String dstName) {
         return tx(() -> {
             long ino = child(directory(srcParent), srcName);
             directory(dstParent);
@@ -264,12 +276,12 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    synchronized List<DirEntry> readdir(long ino, String after, int limit) {
+    List<DirEntry> readdir(long ino, String after, int limit) {
         return readdirPlus(ino, after, limit).stream()
                 .map(e -> new DirEntry(e.name(), e.attributes().ino(), e.attributes().mode())).toList();
     }
 
-    synchronized List<ListedEntry> readdirPlus(long ino, String after, int limit) {
+    List<ListedEntry> readdirPlus(long ino, String after, int limit) {
         return tx(() -> {
             directory(ino);
             List<ListedEntry> out = new ArrayList<>();
@@ -295,7 +307,7 @@ final class MetaStore implements AutoCloseable {
     }
 
     /** {files, bytes, blocks, missed, garbage}. */
-    synchronized long[] statfs() {
+    long[] statfs() {
         return tx(() -> {
             try (Statement s = db.createStatement();
                  ResultSet r = s.executeQuery("SELECT (SELECT COUNT(*) FROM inodes), (SELECT COALESCE(SUM(size),0) FROM inodes),"
@@ -311,7 +323,7 @@ final class MetaStore implements AutoCloseable {
     }
 
     /** Committed blocks after (afterIno, afterIndex) in that order, at most {@code limit}. */
-    synchronized List<FileBlock> blocksAfter(long afterIno, int afterIndex, int limit) {
+    List<FileBlock> blocksAfter(long afterIno, int afterIndex, int limit) {
         return tx(() -> {
             List<FileBlock> out = new ArrayList<>();
             PreparedStatement s = prepared(
@@ -331,25 +343,25 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    synchronized String state(String key) {
+    String state(String key) {
         return tx(() -> {
             String v = queryString("SELECT value FROM state WHERE key=?", key);
             return v == null ? "" : v;
         });
     }
 
-    synchronized void setState(String key, String value) {
+    void setState(String key, String value) {
         tx(() -> update("INSERT OR REPLACE INTO state VALUES(?,?)", key, value));
     }
 
-    synchronized List<BlockStatus> blocks(long ino, int from, int count) {
+    List<BlockStatus> blocks(long ino, int from, int count) {
         return tx(() -> {
             regularFile(ino);
             return blockStatuses(ino, from, count);
         });
     }
 
-    synchronized long allocateVersions(int count) {
+    long allocateVersions(int count) {
         return tx(() -> {
             long first = setting("next_version");
             update("UPDATE settings SET value=? WHERE key='next_version'", first + count);
@@ -357,7 +369,7 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    synchronized Attributes commitBlock(long ino, BlockCommit commit) {
+    Attributes commitBlock(long ino, BlockCommit commit) {
         return tx(() -> {
             regularFile(ino);
             BlockRecord b = commit.block();
@@ -376,7 +388,7 @@ final class MetaStore implements AutoCloseable {
     }
 
     /** Sets the size; returns the new attributes and the blocks dropped (whose replicas are garbage). */
-    synchronized TruncateResult truncate(long ino, long size, Optional<BlockCommit> tail) {
+    TruncateResult truncate(long ino, long size, Optional<BlockCommit> tail) {
         return tx(() -> {
             regularFile(ino);
             if (size > Limits.MAX_FILE_SIZE) {
@@ -415,7 +427,7 @@ final class MetaStore implements AutoCloseable {
     record Missed(long ino, int index, String server) {
     }
 
-    synchronized List<Missed> missed(int limit) {
+    List<Missed> missed(int limit) {
         return tx(() -> {
             List<Missed> out = new ArrayList<>();
             PreparedStatement s = prepared("SELECT ino, idx, server FROM missed ORDER BY ino, idx LIMIT ?");
@@ -429,7 +441,7 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    synchronized boolean clearMissed(long ino, int index, String server, long version) {
+    boolean clearMissed(long ino, int index, String server, long version) {
         return tx(() -> update("DELETE FROM missed WHERE ino=? AND idx=? AND server=?"
                 + " AND (SELECT version FROM blocks WHERE ino=? AND idx=?) = ?", ino, index, server, ino, index, version) > 0);
     }
@@ -437,7 +449,7 @@ final class MetaStore implements AutoCloseable {
     // ---- holds: inodes open in some session ----
 
     /** {@code session} opens {@code ino}: its attributes, and its blocks below {@code blockCount}. */
-    synchronized Opened open(String session, long ino, int blockCount) {
+    Opened open(String session, long ino, int blockCount) {
         return txWithoutFsync(() -> {
             Attributes a = attributes(ino);
             if (a.isDirectory()) {
@@ -454,12 +466,12 @@ final class MetaStore implements AutoCloseable {
     }
 
     /** {@code session} closes {@code ino} once; returns {@code ino} if that freed it, else 0. */
-    synchronized long close(String session, long ino) {
+    long close(String session, long ino) {
         return closeEach(session, List.of(ino)).isEmpty() ? 0L : ino;
     }
 
     /** {@link #close} of each of {@code inos} in one transaction; returns the inodes freed. */
-    synchronized List<Long> closeEach(String session, List<Long> inos) {
+    List<Long> closeEach(String session, List<Long> inos) {
         return txWithoutFsync(() -> {
             List<Long> freed = new ArrayList<>();
             for (long ino : inos) {
@@ -474,7 +486,7 @@ final class MetaStore implements AutoCloseable {
     }
 
     /** The sessions that hold something (known again after a restart). */
-    synchronized List<String> sessionsWithHolds() {
+    List<String> sessionsWithHolds() {
         return tx(() -> column("SELECT DISTINCT session FROM holds", r -> r.getString(1)));
     }
 
@@ -483,7 +495,7 @@ final class MetaStore implements AutoCloseable {
      * the freed inodes. When {@code toGarbage}, they are also recorded as garbage (nobody is there
      * to delete their replicas).
      */
-    synchronized List<Long> dropSession(String session, boolean toGarbage) {
+    List<Long> dropSession(String session, boolean toGarbage) {
         return tx(() -> {
             List<Long> held = column("SELECT ino FROM holds WHERE session=?", r -> r.getLong(1), session);
             update("DELETE FROM holds WHERE session=?", session);
@@ -500,17 +512,17 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    synchronized List<Long> garbage(int limit) {
+    List<Long> garbage(int limit) {
         return tx(() -> column("SELECT ino FROM garbage ORDER BY ino LIMIT ?", r -> r.getLong(1), limit));
     }
 
-    synchronized boolean clearGarbage(long ino) {
+    boolean clearGarbage(long ino) {
         return tx(() -> update("DELETE FROM garbage WHERE ino=?", ino) > 0);
     }
 
     // ---- extended attributes ----
 
-    synchronized void setxattr(long ino, String name, byte[] value, int flags) {
+    void setxattr(long ino, String name, byte[] value, int flags) {
         tx(() -> {
             attributes(ino);
             byte[] old = xattrOrNull(ino, name);
@@ -539,7 +551,7 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    synchronized byte[] getxattr(long ino, String name) {
+    byte[] getxattr(long ino, String name) {
         return tx(() -> {
             attributes(ino);
             byte[] v = xattrOrNull(ino, name);
@@ -550,14 +562,14 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    synchronized List<String> listxattr(long ino) {
+    List<String> listxattr(long ino) {
         return tx(() -> {
             attributes(ino);
             return column("SELECT name FROM xattrs WHERE ino=? ORDER BY name", r -> r.getString(1), ino);
         });
     }
 
-    synchronized void removexattr(long ino, String name) {
+    void removexattr(long ino, String name) {
         tx(() -> {
             attributes(ino);
             if (update("DELETE FROM xattrs WHERE ino=? AND name=?", ino, name) == 0) {
@@ -577,11 +589,19 @@ final class MetaStore implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() throws SQLException {
-        for (PreparedStatement s : prepared.values()) {
-            s.close();
+    public void close() throws SQLException {
+        lock.lock();
+        try {
+            for (PreparedStatement s : prepared.values()) {
+                s.close();
+            }
+            db.close();
+            wal.close();
+        } catch (java.io.IOException e) {
+            log.warn("closing the write-ahead log: {}", e.getMessage());
+        } finally {
+            lock.unlock();
         }
-        db.close();
     }
 
     /**
@@ -608,11 +628,30 @@ final class MetaStore implements AutoCloseable {
         T run() throws SQLException;
     }
 
+    /** One transaction, answered once what it wrote (or saw others write) is on stable storage. */
     private <T> T tx(Work<T> work) {
+        return tx(work, true);
+    }
+
+    /**
+     * One transaction under the store's lock. {@code durable}: returns only once everything
+     * committed up to its end is on stable storage, this transaction's writes and those it may
+     * have read, so no answer depends on what a power cut could still take back. Otherwise (holds,
+     * which an open and a close of every file write) it survives a kill -9 of the meta-server, is
+     * made durable by the next call that writes (an fsync covers the whole log), and a power cut
+     * before that costs at most an unlinked-but-open file freed early.
+     */
+    private <T> T tx(Work<T> work, boolean durable) {
+        T result;
+        long mustBeOnDisk;
+        lock.lock();
         try {
-            T result = work.run();
+            long changesBefore = sqlite.total_changes();
+            result = work.run();
             db.commit();
-            return result;
+            // A hold's commit is not counted: a later reader need not wait for it to reach the disk.
+            boolean wrote = sqlite.total_changes() != changesBefore;
+            mustBeOnDisk = durable && wrote ? wal.committed() : wal.lastCommitted();
         } catch (SQLException e) {
             rollback();
             if (e.getMessage() != null && e.getMessage().contains("SQLITE_FULL")) {
@@ -623,34 +662,17 @@ final class MetaStore implements AutoCloseable {
         } catch (RuntimeException e) {
             rollback();
             throw e;
-        }
-    }
-
-    /**
-     * {@link #tx} without waiting for the disk: committed through a kill -9 of the meta-server
-     * (WAL mode, synchronous=NORMAL), made durable by the next full commit, lost only to a power
-     * cut before that. For holds, which an open and a close of every file write: an fsync there
-     * would cost every open a disk flush, and a lost hold costs at most an unlinked-but-open file
-     * freed early after a power cut of the meta-server's machine.
-     */
-    private <T> T txWithoutFsync(Work<T> work) {
-        synchronousLevel("NORMAL");
-        try {
-            return tx(work);
         } finally {
-            synchronousLevel("FULL");
+            lock.unlock();
         }
+        if (durable) {
+            wal.await(mustBeOnDisk);
+        }
+        return result;
     }
 
-    /** The level can only change outside a transaction. */
-    private void synchronousLevel(String level) {
-        try (Statement s = db.createStatement()) {
-            db.setAutoCommit(true);
-            s.execute("PRAGMA synchronous=" + level);
-            db.setAutoCommit(false);
-        } catch (SQLException e) {
-            throw new FsException(ErrorCode.IO, "meta-server store failed: " + e.getMessage());
-        }
+    private <T> T txWithoutFsync(Work<T> work) {
+        return tx(work, false);
     }
 
     private void rollback() {
