@@ -1,12 +1,17 @@
 package org.quorumfs.client;
 
+import jnr.ffi.LastError;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import jnr.ffi.byref.IntByReference;
 import jnr.ffi.byref.PointerByReference;
+import jnr.ffi.annotations.Delegate;
+import jnr.ffi.annotations.SaveError;
+import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +42,16 @@ final class FuseSessionLoop {
     /** struct fuse_buf of libfuse 2.9 on LP64: size_t size; enum flags; void *mem; int fd; off_t pos. */
     private static final int FUSE_BUF_SIZE = 40;
     private static final int FUSE_BUF_MEM = 16;
+    private static final int FUSE_BUF_FLAGS = 8;
+    /**
+     * struct fuse_chan of libfuse 2.9 on LP64 (private to fuse_session.c): the ops (receive, send,
+     * destroy), the session, the device's fd, its buffer size.
+     */
+    private static final int CHAN_SEND = 8;
+    private static final int CHAN_SESSION = 24;
+    private static final int CHAN_FD = 32;
+    private static final int CHAN_BUFSIZE = 40;
+    private static final int ENOENT = 2;
 
     /** The part of libfuse 2.9's API beneath fuse_main (fuse.h, fuse_lowlevel.h). */
     public interface LibFuseSession {
@@ -62,10 +77,32 @@ final class FuseSessionLoop {
         int fuse_start_cleanup_thread(Pointer fuse);
 
         void fuse_stop_cleanup_thread(Pointer fuse);
+
+        int fuse_chan_fd(Pointer chan);
+
+        int fuse_lowlevel_notify_inval_inode(Pointer chan, long nodeid, @off_t long offset, @off_t long length);
+    }
+
+    /** writev(2), for answers the loop writes itself (see {@link #hookSend}). */
+    public interface LibC {
+        @SaveError
+        @ssize_t long writev(int fd, Pointer iov, int count);
+    }
+
+    /** libfuse 2.9's fuse_chan_ops.send: int (*)(struct fuse_chan *, const struct iovec *, size_t). */
+    public interface ChanSend {
+        @Delegate
+        int send(Pointer chan, Pointer iov, @size_t long count);
     }
 
     private final LibFuseSession lib;
+    private final LibC libc;
     private final Runtime runtime;
+    private final AttributeGrants grants;
+    /** The hook installed as the channel's send, held here so that its native stub lives as long as the mount. */
+    private ChanSend send;
+    private Pointer sendStub;
+    private int fd = -1;
     private final Object lock = new Object();
     private int workers;
     private int started;
@@ -76,7 +113,8 @@ final class FuseSessionLoop {
     private Pointer chan;
     private long bufSize;
 
-    FuseSessionLoop() {
+    FuseSessionLoop(AttributeGrants grants) {
+        this.grants = grants;
         LibFuseSession loaded;
         try {
             loaded = LibraryLoader.create(LibFuseSession.class).failImmediately().load("fuse");
@@ -85,6 +123,7 @@ final class FuseSessionLoop {
         }
         this.lib = loaded;
         this.runtime = Runtime.getRuntime(loaded);
+        this.libc = LibraryLoader.create(LibC.class).failImmediately().load("c");
     }
 
     /**
@@ -116,6 +155,7 @@ final class FuseSessionLoop {
         session = lib.fuse_get_session(fuse);
         chan = lib.fuse_session_next_chan(session, null);
         bufSize = lib.fuse_chan_bufsize(chan);
+        hookSend();
         synchronized (lock) {
             startWorker();
             while (workers > 0 && !failed) {
@@ -170,6 +210,57 @@ final class FuseSessionLoop {
         }
     }
 
+    /**
+     * Puts {@link #send} in place of libfuse's own send in the channel, so that every answer passes
+     * {@link AttributeGrants#reply} on its way to the device, and lets grants be taken back.
+     * libfuse 2.9 has no API for it: the struct is checked against what the API tells of it
+     * first, and left alone (attributes then never kept, as the mount options say) if it differs.
+     */
+    private void hookSend() {
+        int chanFd = lib.fuse_chan_fd(chan);
+        if (chanFd < 0 || chan.getInt(CHAN_FD) != chanFd || chan.getLong(CHAN_BUFSIZE) != bufSize
+                || chan.getAddress(CHAN_SESSION) != session.address() || chan.getAddress(CHAN_SEND) == 0) {
+            log.warn("libfuse's channel is not laid out as libfuse 2.9's: the kernel will not keep attributes");
+            return;
+        }
+        fd = chanFd;
+        send = new ChanSend() {
+            @Override
+            public int send(Pointer ch, Pointer iov, long count) {
+                return FuseSessionLoop.this.send(iov, count);
+            }
+        };
+        sendStub = runtime.getClosureManager().getClosurePointer(ChanSend.class, send);
+        chan.putAddress(CHAN_SEND, sendStub.address());
+        grants.invalidateWith(this::invalidate);
+    }
+
+    /** What libfuse 2.9's fuse_kern_chan_send does, after the grants saw the answer. */
+    private int send(Pointer iov, long count) {
+        try {
+            grants.reply(iov, count);
+        } catch (RuntimeException e) {
+            log.error("looking at an answer to the kernel failed; it goes as it was", e);
+        }
+        if (libc.writev(fd, iov, (int) count) >= 0) {
+            return 0;
+        }
+        int errno = LastError.getLastError(runtime);
+        // ENOENT: the request was interrupted and the kernel no longer waits for its answer.
+        if (errno != ENOENT && lib.fuse_session_exited(session) == 0) {
+            log.warn("writing to the FUSE device failed: errno {}", errno);
+        }
+        return -errno;
+    }
+
+    /** Tells the kernel to ask for node {@code nodeid}'s attributes again (its pages stay). */
+    private void invalidate(long nodeid) {
+        int res = lib.fuse_lowlevel_notify_inval_inode(chan, nodeid, -1, 0);
+        if (res != 0 && res != -ENOENT) { // ENOENT: the kernel has dropped the node already
+            log.warn("taking back the attributes of node {} failed: errno {}", nodeid, -res);
+        }
+    }
+
     /** Called holding {@link #lock}. */
     private void startWorker() {
         workers++;
@@ -209,6 +300,12 @@ final class FuseSessionLoop {
                     if (--idle == 0 && workers < MAX_WORKERS) {
                         startWorker();
                     }
+                }
+                if (buf.getInt(FUSE_BUF_FLAGS) == 0 && buf.getAddress(FUSE_BUF_MEM) == mem.address() && res >= 40) {
+                    // struct fuse_in_header: len, opcode, unique, nodeid, ...
+                    grants.serving(mem.getInt(4), mem.getLong(8), mem.getLong(16));
+                } else {
+                    grants.serving(0, 0, 0);
                 }
                 lib.fuse_session_process_buf(session, buf, chanp.getPointer(0));
                 synchronized (lock) {

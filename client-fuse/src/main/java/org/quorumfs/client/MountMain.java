@@ -50,9 +50,10 @@ public final class MountMain implements Callable<Integer> {
      * (about 6x the write throughput), no dead mount left behind when the client is killed,
      * other users allowed, modes checked by the client ({@link Permissions}: the kernel's checks
      * cost a round trip per directory on every path), our inode numbers in st_ino (hard links
-     * recognizable by tar and find), attributes never cached by the kernel (high-level libfuse
+     * recognizable by tar and find), attributes not cached by the kernel (high-level libfuse
      * gives each path of a hard-linked file its own kernel node, so a cached link count or size
-     * goes stale), and a name in /proc/mounts. No hard_remove: libfuse then keeps a path for an
+     * goes stale; {@link AttributeGrants} lets it keep those of files with one name, answer by
+     * answer), and a name in /proc/mounts. No hard_remove: libfuse then keeps a path for an
      * open file unlinked here (its .fuse_hidden rename becomes a real unlink at the meta-server,
      * see PathResolver), and the kernel's fstat, which sends no handle, still reaches it.
      */

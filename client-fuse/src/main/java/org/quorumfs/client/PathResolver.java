@@ -146,6 +146,11 @@ final class PathResolver {
             inodes.add(attributes.ino());
         }
 
+        /** The inodes this change touched, as far as it told. */
+        List<Long> inodes() {
+            return inodes;
+        }
+
         /** This change touched inode {@code ino} only (its size, times, mode or owner). */
         void changedInode(long ino) {
             scoped = true;
@@ -377,6 +382,12 @@ final class PathResolver {
     void forget(String path) {
         String prefix = path + "/";
         directories.asMap().keySet().removeIf(k -> k.equals(path) || k.startsWith(prefix));
+    }
+
+    /** Forgets the attributes remembered for {@code path}: an open found the file changed since. */
+    void forgetAttributes(String path) {
+        recent.invalidate(path);
+        listed.invalidate(path);
     }
 
     /**

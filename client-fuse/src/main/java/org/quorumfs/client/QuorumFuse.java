@@ -52,6 +52,7 @@ final class QuorumFuse extends FuseStubFS {
     private final PathResolver paths;
     private final OpenFiles files;
     private final Permissions perms;
+    private final AttributeGrants grants = new AttributeGrants();
 
     QuorumFuse(Mediator mediator, Duration entryTtl, long writeBackBytes, long readCacheBytes) {
         this.mediator = mediator;
@@ -139,6 +140,7 @@ final class QuorumFuse extends FuseStubFS {
             return guard(op, path, () -> body.applyAsInt(c));
         } finally {
             paths.end(c);
+            grants.changed(c.inodes());
         }
     }
 
@@ -296,7 +298,13 @@ final class QuorumFuse extends FuseStubFS {
             }
             perms.check(who, a, accessMask(fi.flags.get()), path);
             boolean writable = writable(fi);
-            fi.fh.set(files.open(a.ino(), writable, writable ? Optional.empty() : paths.listedSmallFile(path)));
+            long fh = files.open(a.ino(), writable, writable ? Optional.empty() : paths.listedSmallFile(path));
+            fi.fh.set(fh);
+            long size = files.get(fh).file().size();
+            if (size != a.size()) {
+                paths.forgetAttributes(path); // changed elsewhere since remembered: the stat after the close asks
+            }
+            grants.opened(a.ino(), size);
             return 0;
         });
     }
@@ -756,7 +764,7 @@ final class QuorumFuse extends FuseStubFS {
         args.add(mountPoint.toAbsolutePath().toString());
         args.addAll(options);
         try {
-            return new FuseSessionLoop().run(args.toArray(String[]::new), jnr.ffi.Struct.getMemory(fuseOperations),
+            return new FuseSessionLoop(grants).run(args.toArray(String[]::new), jnr.ffi.Struct.getMemory(fuseOperations),
                     jnr.ffi.Struct.size(fuseOperations));
         } finally {
             mounted.set(false);

@@ -254,6 +254,34 @@ class ClientEdgeIT {
     }
 
     @Test
+    void theKernelKeepsTheAttributesOfAFileWithOneName_notOfAHardLinkedOne_andAnOpenSeesAnotherMountsWrite() {
+        // A mount whose grants last 5 s, so that what the kernel keeps shows with the client stopped.
+        Path kept = dir.resolve("mnt-kept");
+        cluster.bash("mkdir -p " + kept).ok();
+        cluster.mountAt(kept, "-Dquorumfs.attributesKeptMillis=5000").ok();
+        long pid = cluster.clientPid(kept);
+        try {
+            out("mkdir kk && echo one > kk/single && echo two > kk/linked && ln kk/linked kk/link2 && mkdir kk/sub");
+            // Right after a stat, a stopped client still answers a stat of the file with one name
+            // and of the directory (the kernel's), but not of the hard-linked file (killed after 2 s).
+            String codes = cluster.bash("cd " + kept + "/kk && stat single sub linked > /dev/null && kill -STOP " + pid
+                    + "; timeout -s KILL 2 stat single > /dev/null; a=$?; timeout -s KILL 2 stat sub > /dev/null; b=$?;"
+                    + " timeout -s KILL 2 stat linked > /dev/null; c=$?; kill -CONT " + pid + "; echo $a $b $c").ok().out();
+            assertThat(codes).isEqualTo("0 0 137\n");
+            // Another mount grows the file whose size the kernel keeps: an open here reads all of it.
+            assertThat(cluster.bash("stat -c %s " + kept + "/kk/single && echo 'and more' >> " + cluster.mnt
+                    + "/kk/single && cat " + kept + "/kk/single && stat -c %s " + kept + "/kk/single").ok().out())
+                    .isEqualTo("4\none\nand more\n13\n");
+            // This mount's own write shows at once, in a stat and through the other name of a link.
+            assertThat(cluster.bash("cd " + kept + "/kk && stat -c %s single link2 > /dev/null && echo x >> single"
+                    + " && echo y >> linked && stat -c %s single link2").ok().out()).isEqualTo("15\n6\n");
+        } finally {
+            cluster.bash("kill -CONT " + pid + "; mountpoint -q " + kept + " && " + MountedCluster.ROOT
+                    + "/scripts/umount " + kept);
+        }
+    }
+
+    @Test
     void aKilledClientsUnlinkedOpenFile_isFreedWhenItsSessionLapses() throws Exception {
         Path third = dir.resolve("mnt3");
         java.nio.file.Files.createDirectories(third);

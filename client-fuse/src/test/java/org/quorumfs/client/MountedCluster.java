@@ -73,8 +73,13 @@ final class MountedCluster implements AutoCloseable {
 
     /** Mounts the cluster (again) at {@code at}: a second client, as on another machine. */
     Result mountAt(Path at) {
-        return script("mount " + at + " --meta " + metaPort + " --data " + dataPortList(",") + " --qr 2 --qw 2 "
-                + mountOptions);
+        return mountAt(at, "");
+    }
+
+    /** {@link #mountAt(Path)}, the client's JVM given {@code javaOptions} too. */
+    Result mountAt(Path at, String javaOptions) {
+        return bash("QFS_JAVA_OPTS_EXTRA='" + javaOptions + "' " + ROOT.resolve("scripts") + "/mount " + at + " --meta "
+                + metaPort + " --data " + dataPortList(",") + " --qr 2 --qw 2 " + mountOptions);
     }
 
     /** The pid of the client serving mountpoint {@code at}, from its pid file. */
