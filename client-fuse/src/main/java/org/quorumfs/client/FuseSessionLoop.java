@@ -100,7 +100,7 @@ final class FuseSessionLoop {
     private final Runtime runtime;
     private final AttributeGrants grants;
     /** The hook installed as the channel's send, held here so that its native stub lives as long as the mount. */
-    private ChanSend send;
+    private ChanSend sendHook;
     private Pointer sendStub;
     private int fd = -1;
     private final Object lock = new Object();
@@ -211,7 +211,7 @@ final class FuseSessionLoop {
     }
 
     /**
-     * Puts {@link #send} in place of libfuse's own send in the channel, so that every answer passes
+     * Puts {@link #sendHook} in place of libfuse's own send in the channel, so that every answer passes
      * {@link AttributeGrants#reply} on its way to the device, and lets grants be taken back.
      * libfuse 2.9 has no API for it: the struct is checked against what the API tells of it
      * first, and left alone (attributes then never kept, as the mount options say) if it differs.
@@ -224,13 +224,13 @@ final class FuseSessionLoop {
             return;
         }
         fd = chanFd;
-        send = new ChanSend() {
+        sendHook = new ChanSend() {
             @Override
             public int send(Pointer ch, Pointer iov, long count) {
                 return FuseSessionLoop.this.send(iov, count);
             }
         };
-        sendStub = runtime.getClosureManager().getClosurePointer(ChanSend.class, send);
+        sendStub = runtime.getClosureManager().getClosurePointer(ChanSend.class, sendHook);
         chan.putAddress(CHAN_SEND, sendStub.address());
         grants.invalidateWith(this::invalidate);
     }
