@@ -23,7 +23,7 @@ class DataServerMemoryIT {
                 // As scripts/lib.sh starts a data server. Without the cap on cached NIO buffers each
                 // request thread keeps the 1 MiB direct buffer its last replica read went through,
                 // and 64 threads reach the direct-memory limit (the heap's size) on their own.
-                List.of("-Xmx64m", "-XX:+UseSerialGC", "-Djdk.nio.maxCachedBufferSize=262144"),
+                List.of("-Xmx64m", "-XX:SurvivorRatio=2", "-XX:MaxTenuringThreshold=1", "-XX:+UseSerialGC", "-Djdk.nio.maxCachedBufferSize=262144"),
                 "0", "--data-dir", dir.resolve("data").toString())) {
             // Python's stock client: its MIME base64 goes through the library's parser, the most
             // memory a put can cost. Before requests reserved heap, 28 of these 64 puts failed
