@@ -68,12 +68,21 @@ class RestartIT {
 
     @Test
     void clientKilledMidWrite_leavesNoDeadMount_andCommittedDataIntact() throws Exception {
+        long client = Long.parseLong(cluster.bash("cat $VAR/run/mount-*.pid").ok().out().trim());
         cluster.bash("(dd if=/dev/urandom of=$MNT/tree/inflight bs=1M count=100 status=none &) ; sleep 1; "
-                + "kill -9 $(cat $VAR/run/mount-*.pid)").ok();
-        for (int i = 0; i < 50 && cluster.mounted(); i++) {
+                + "kill -9 " + client).ok();
+        // Gone in about 15 ms here (fusermount, told by the closed socket, unmounts lazily); it once
+        // took more than 5 s in CI, cause unknown, so where both processes wait is kept for the message.
+        String after5s = "";
+        for (int i = 0; i < 300 && cluster.mounted(); i++) {
+            if (i == 50) {
+                after5s = ProcessReport.of(client) + "\n" + ProcessReport.ofEvery("fusermount");
+                System.err.println("the killed client's mount is still there after 5 s:\n" + after5s);
+            }
             Thread.sleep(100);
         }
-        assertThat(cluster.mounted()).as("auto_unmount removed the mount of the killed client").isFalse();
+        assertThat(cluster.mounted()).as("auto_unmount removed the mount of the killed client (after 5 s: %s)", after5s)
+                .isFalse();
         cluster.bash("rm -f $VAR/run/mount-*.pid").ok();
         cluster.mount().ok();
         cluster.sh("rm -f tree/inflight").ok();
