@@ -81,8 +81,12 @@ export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 # The young generation is capped at a quarter of the heap (G1's default allows 60 %): in the
 # small-file and tree phases, where the caches hold little, G1 widened it and the client peaked at
 # 310-321 MiB; capped, 262-285, rows level or better (three alternating pairs of whole fsbench runs).
+# The heap starts at 32 MiB: by default it starts at a 64th of the machine's memory, here more than
+# the limit, so G1 had the whole heap committed from the start and spread its allocations over all
+# of it; starting small, the client peaked at 263-273 MiB against 287-299 (154-193 against 184-204
+# on the mounts that ran only sequential and random I/O), rows level (two alternating pairs).
 client_java_opts() {
-  echo "-Xmx$(($1 + $2 + 48))m -XX:+UseG1GC -XX:+UnlockExperimentalVMOptions -XX:G1MaxNewSizePercent=25" \
+  echo "-Xms32m -Xmx$(($1 + $2 + 48))m -XX:+UseG1GC -XX:+UnlockExperimentalVMOptions -XX:G1MaxNewSizePercent=25" \
     "-Djdk.nio.maxCachedBufferSize=262144 $HOT_CODE_ONLY_C2 ${QFS_NATIVE_TRIM:-}"
 }
 
