@@ -41,6 +41,16 @@ class PosixSmokeIT {
         assertThat(out("cat 't1/grüße-日本.txt'")).isEqualTo("grüß\n");
     }
 
+    /** Characters outside the Basic Multilingual Plane are two UTF-16 units in Java, four bytes of UTF-8 on the wire. */
+    @Test
+    void namesWithEmoji_areCreatedListedRenamedAndRemoved() {
+        out("mkdir -p 'emoji/dir 😀' && echo 'smile 🙂' > 'emoji/dir 😀/f🎉.txt' && ln -s 'f🎉.txt' 'emoji/dir 😀/link🔗'");
+        assertThat(out("ls 'emoji/dir 😀'")).isEqualTo("f🎉.txt\nlink🔗\n");
+        assertThat(out("cat 'emoji/dir 😀/link🔗'")).isEqualTo("smile 🙂\n");
+        out("mv 'emoji/dir 😀/f🎉.txt' 'emoji/𝄞.txt' && rm 'emoji/dir 😀/link🔗' && rmdir 'emoji/dir 😀'");
+        assertThat(out("ls emoji && cat 'emoji/𝄞.txt'")).isEqualTo("𝄞.txt\nsmile 🙂\n");
+    }
+
     @Test
     void cpMvRm_filesAndDirectories_acrossDirectories() {
         out("mkdir -p t2/a/b t2/c && seq 1 1000 > t2/a/b/nums && cp t2/a/b/nums t2/c/copy");

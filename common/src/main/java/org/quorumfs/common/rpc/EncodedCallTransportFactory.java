@@ -79,7 +79,7 @@ final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
                     authorization = call.authorization(key, System.currentTimeMillis());
                 }
             } else {
-                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                ByteArrayOutputStream out = new ByteArrayOutputStream(512);
                 super.newReqWriter(request).write(out);
                 bytes = out.toByteArray();
                 if (key != null) {
