@@ -43,12 +43,15 @@ class PosixSmokeIT {
 
     /** Characters outside the Basic Multilingual Plane are two UTF-16 units in Java, four bytes of UTF-8 on the wire. */
     @Test
-    void namesWithEmoji_areCreatedListedRenamedAndRemoved() {
+    void namesWithEmojiOrCarriageReturns_areCreatedListedRenamedAndRemoved() {
         out("mkdir -p 'emoji/dir 😀' && echo 'smile 🙂' > 'emoji/dir 😀/f🎉.txt' && ln -s 'f🎉.txt' 'emoji/dir 😀/link🔗'");
         assertThat(out("ls 'emoji/dir 😀'")).isEqualTo("f🎉.txt\nlink🔗\n");
         assertThat(out("cat 'emoji/dir 😀/link🔗'")).isEqualTo("smile 🙂\n");
         out("mv 'emoji/dir 😀/f🎉.txt' 'emoji/𝄞.txt' && rm 'emoji/dir 😀/link🔗' && rmdir 'emoji/dir 😀'");
         assertThat(out("ls emoji && cat 'emoji/𝄞.txt'")).isEqualTo("𝄞.txt\nsmile 🙂\n");
+        // A carriage return in a name: XML parsers fold a raw one into a line feed.
+        out("touch $'emoji/cr\\rname' && mv $'emoji/cr\\rname' $'emoji/cr\\rmoved'");
+        assertThat(out("ls emoji | tr '\\r\\n' 'R|'")).isEqualTo("crRmoved|𝄞.txt|");
     }
 
     @Test

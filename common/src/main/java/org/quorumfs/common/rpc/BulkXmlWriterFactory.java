@@ -77,7 +77,12 @@ final class BulkXmlWriterFactory extends BaseXmlWriterFactory {
                         if (i > run) {
                             getWriter().write(ch, run, i - run);
                         }
-                        super.characters(ch, i, 1);
+                        if (ch[i] == '\r') {
+                            // The library writes it as itself, and an XML parser folds that into \n.
+                            getWriter().write("&#13;");
+                        } else {
+                            super.characters(ch, i, 1);
+                        }
                         run = i + 1;
                     }
                 }
