@@ -28,8 +28,7 @@ final class BulkXmlWriterFactory extends BaseXmlWriterFactory {
         if (!isUtf8(config.getEncoding())) {
             return super.getXmlWriter(config, stream);
         }
-        BulkXmlWriter writer = new BulkXmlWriter();
-        writer.utf8 = true;
+        XMLWriter writer = newXmlWriter();
         writer.setDeclarating(true);
         writer.setEncoding(XmlRpcStreamConfig.UTF8_ENCODING);
         writer.setIndenting(false);
@@ -53,17 +52,15 @@ final class BulkXmlWriterFactory extends BaseXmlWriterFactory {
 
     static final class BulkXmlWriter extends XMLWriterImpl {
         /**
-         * Whether the writer underneath is a {@link Utf8Writer}: then every character but ASCII's
-         * controls goes out as itself. The library's writer makes a character reference of
-         * anything outside printable ASCII, one per UTF-16 unit, so a character outside the Basic
-         * Multilingual Plane (an emoji in a file name) became two references to surrogates, which
-         * no XML parser accepts: creating such a file failed with EINVAL.
+         * Over a {@link Utf8Writer} every character but ASCII's controls goes out as itself. The
+         * library's writer makes a character reference of anything outside printable ASCII, one
+         * per UTF-16 unit, so a character outside the Basic Multilingual Plane (an emoji in a file
+         * name) became two references to surrogates, which no XML parser accepts: creating such a
+         * file failed with EINVAL.
          */
-        private boolean utf8;
-
         @Override
         public boolean canEncode(char c) {
-            return super.canEncode(c) || utf8 && c >= 0x80;
+            return super.canEncode(c) || c >= 0x80 && getWriter() instanceof Utf8Writer;
         }
 
         @Override
