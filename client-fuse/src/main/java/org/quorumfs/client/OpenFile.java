@@ -1,8 +1,6 @@
 package org.quorumfs.client;
 
 import com.google.common.collect.Range;
-import com.google.common.collect.RangeSet;
-import com.google.common.collect.TreeRangeSet;
 import jnr.ffi.Pointer;
 import org.quorumfs.common.protocol.Attributes;
 import org.quorumfs.common.protocol.BlockRecord;
@@ -74,6 +72,8 @@ final class OpenFile {
     private long writeSeq;
     /** Where a sequential reader would read next. */
     private long sequentialOffset;
+    /** Where the latest write ended: a block first written at its start, there, has a streaming writer. */
+    private long writeEnd;
     private final Map<Integer, InFlight> inFlight = new LinkedHashMap<>();
     /**
      * Block write failures not yet told to the handles that wrote the bytes: by handle, by block.
@@ -184,7 +184,8 @@ final class OpenFile {
             int n = Math.min(blockSize - within, length - done);
             DirtyBlock block = dirty.get(index);
             if (block == null) {
-                block = new DirtyBlock(blockSize);
+                // streamed: this write, or the one before it, runs on into the block's start
+                block = new DirtyBlock(blockSize, within == 0 && (done > 0 || pos == writeEnd));
                 dirty.put(index, block);
                 budget.charge();
             }
@@ -196,6 +197,7 @@ final class OpenFile {
             done += n;
         }
         size = Math.max(size, offset + length);
+        writeEnd = offset + length;
         // Bounded: a block whose write failed comes back to the buffer, and must not loop here.
         for (int tries = dirty.size(); budget.over() && !dirty.isEmpty() && tries > 0; tries--) {
             writeOut(leastRecentlyDirtied());
@@ -477,7 +479,7 @@ final class OpenFile {
         }
         Mediator.BlockWrite w = null;
         try {
-            w = mediator.writeBlock(ino, index, block.data, block.ranges, () -> map.get(index));
+            w = mediator.writeBlock(ino, index, block, block.ranges, () -> map.get(index));
             map.committed(w.block());
         } finally {
             // Under the lock its start took: a commit that starts after this one ended also
@@ -562,57 +564,6 @@ final class OpenFile {
         TreeMap<Integer, FsException> failed = undelivered.remove(handle);
         if (failed != null) {
             throw failed.firstEntry().getValue();
-        }
-    }
-
-    /** The bytes written into one block since it was last written out, and which handles wrote them. */
-    private static final class DirtyBlock {
-        /** The block size: the buffer never grows past it (doubling a 0.9 MiB one made 1.8 MiB of a 1 MiB block). */
-        private final int capacity;
-        byte[] data = new byte[0];
-        final RangeSet<Integer> ranges = TreeRangeSet.create();
-        final Set<Long> writers = new HashSet<>();
-        long lastWrite;
-
-        DirtyBlock(int capacity) {
-            this.capacity = capacity;
-        }
-
-        void put(Pointer src, long srcOffset, int within, int n, long seq, long handle) {
-            lastWrite = seq;
-            writers.add(handle);
-            grow(within + n);
-            src.get(srcOffset, data, within, n);
-            ranges.add(Range.closedOpen(within, within + n));
-        }
-
-        private void grow(int end) {
-            if (data.length < end) {
-                data = Arrays.copyOf(data, Math.max(end, Math.min(data.length * 2, capacity)));
-            }
-        }
-
-        /** Lays {@code newer}'s bytes over these. */
-        void overlay(DirtyBlock newer) {
-            for (Range<Integer> r : newer.ranges.asRanges()) {
-                grow(r.upperEndpoint());
-                System.arraycopy(newer.data, r.lowerEndpoint(), data, r.lowerEndpoint(),
-                        r.upperEndpoint() - r.lowerEndpoint());
-                ranges.add(r);
-            }
-            writers.addAll(newer.writers);
-            lastWrite = Math.max(lastWrite, newer.lastWrite);
-        }
-
-        /** Copies the buffered bytes of [{@code within}, {@code within + n}) to {@code dst} at {@code at}. */
-        void copyTo(Pointer dst, long at, int within, int n) {
-            for (Range<Integer> r : ranges.subRangeSet(Range.closedOpen(within, within + n)).asRanges()) {
-                dst.put(at + r.lowerEndpoint() - within, data, r.lowerEndpoint(), r.upperEndpoint() - r.lowerEndpoint());
-            }
-        }
-
-        boolean covers(int blockSize) {
-            return ranges.encloses(Range.closedOpen(0, blockSize));
         }
     }
 }

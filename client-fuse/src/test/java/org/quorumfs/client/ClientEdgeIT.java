@@ -208,6 +208,30 @@ class ClientEdgeIT {
     }
 
     @Test
+    void sparseWritesToAsManyBlocksAsTheWriteBackCacheHolds_allLand() {
+        // 4 KiB at the end of each of 120 blocks (the default cache holds 128): each block held a
+        // 1 MiB array, two of G1's 1 MiB regions, and the client's heap (caches + 48 MiB) ran out:
+        // OutOfMemoryError in the block writes, EIO to the writer. Dirty blocks are now held in
+        // 64 KiB pieces, made as they are written.
+        String got = py("""
+                import hashlib
+                f = os.open('sparse', os.O_CREAT | os.O_WRONLY, 0o644)
+                for b in range(120):
+                    os.pwrite(f, hashlib.md5(str(b).encode()).digest() * 256, b * 1048576 + 1048576 - 4096)
+                os.fsync(f)
+                os.close(f)
+                with open('sparse', 'rb') as r:
+                    bad = []
+                    for b in range(120):
+                        block = r.read(1048576)
+                        if block[-4096:] != hashlib.md5(str(b).encode()).digest() * 256 or block[:-4096].count(0) != 1048576 - 4096:
+                            bad.append(b)
+                print(os.path.getsize('sparse'), bad)
+                os.unlink('sparse')""");
+        assertThat(got.trim()).isEqualTo((120 << 20) + " []");
+    }
+
+    @Test
     void unlinkedAndRenamedOverOpenFiles_keepWorkingThroughTheirHandles_untilTheLastClose() throws Exception {
         out("mkdir uo");
         long ino = Long.parseLong(py("""

@@ -511,11 +511,21 @@ public final class Mediator implements AutoCloseable {
      */
     public BlockWrite writeBlock(long ino, int index, byte[] buffer, RangeSet<Integer> dirty,
                                  Supplier<Optional<BlockStatus>> current) {
+        if (!dirty.isEmpty() && dirty.span().upperEndpoint() > buffer.length) {
+            throw FsException.invalid("dirty ranges " + dirty + " do not fit a buffer of " + buffer.length + " bytes");
+        }
+        return writeBlock(ino, index, (from, to, dst) -> System.arraycopy(buffer, from, dst, from, to - from),
+                dirty, current);
+    }
+
+    /** {@link #writeBlock(long, int, byte[], RangeSet, Supplier)} with the bytes held as the writer likes. */
+    public BlockWrite writeBlock(long ino, int index, BufferedBytes buffer, RangeSet<Integer> dirty,
+                                 Supplier<Optional<BlockStatus>> current) {
         if (dirty.isEmpty()) {
             throw FsException.invalid("nothing to write");
         }
         int end = dirty.span().upperEndpoint();
-        if (index < 0 || end > blockSize || end > buffer.length || dirty.span().lowerEndpoint() < 0) {
+        if (index < 0 || end > blockSize || dirty.span().lowerEndpoint() < 0) {
             throw FsException.invalid("dirty ranges " + dirty + " do not fit block " + index);
         }
         checkRange((long) index * blockSize, end);
@@ -523,16 +533,10 @@ public final class Mediator implements AutoCloseable {
             Optional<BlockStatus> now = attempt == 1 ? current.get() : blockStatus(ino, index);
             long expected = now.map(s -> s.block().version()).orElse(0L);
             int length = Math.max(end, now.map(s -> s.block().length()).orElse(0));
-            byte[] merged;
-            if (dirty.encloses(Range.closedOpen(0, length))) {
-                merged = Arrays.copyOf(buffer, length);
-            } else {
-                byte[] base = now.isPresent() ? readBlock(ino, now.get()) : new byte[0];
-                merged = Arrays.copyOf(base, length);
-                for (Range<Integer> r : dirty.asRanges()) {
-                    System.arraycopy(buffer, r.lowerEndpoint(), merged, r.lowerEndpoint(),
-                            r.upperEndpoint() - r.lowerEndpoint());
-                }
+            byte[] merged = dirty.encloses(Range.closedOpen(0, length)) || now.isEmpty() ? new byte[length]
+                    : Arrays.copyOf(readBlock(ino, now.get()), length);
+            for (Range<Integer> r : dirty.asRanges()) {
+                buffer.copy(r.lowerEndpoint(), r.upperEndpoint(), merged);
             }
             BlockCommit commit = writer.store(ino, index, merged, expected);
             try {
@@ -546,6 +550,13 @@ public final class Mediator implements AutoCloseable {
                 backOff(attempt);
             }
         }
+    }
+
+    /** A writer's bytes for a block, copied out by range (a client keeps them in pieces, not one array). */
+    @FunctionalInterface
+    public interface BufferedBytes {
+        /** Copies the block's bytes [{@code from}, {@code to}) into {@code dst} at the same offsets. */
+        void copy(int from, int to, byte[] dst);
     }
 
     /** What a block write left: the file's attributes and the block as committed. */
