@@ -52,6 +52,23 @@ final class FuseSessionLoop {
     private static final int CHAN_FD = 32;
     private static final int CHAN_BUFSIZE = 40;
     private static final int ENOENT = 2;
+    private static final int FUSE_INIT = 26;
+    /**
+     * The largest read or write the kernel sends in one request. libfuse 2.9 knows nothing past
+     * protocol 7.19, so the kernel's default of 32 pages (128 KiB) held, and a 1 MiB write or
+     * read-ahead was 8 requests, each a trip through the device, a worker and a callback; the
+     * loop asks for more in libfuse's answer to INIT ({@link #widenInit}).
+     */
+    static final int MAX_REQUEST = 1 << 20;
+    /** struct fuse_init_out of protocol 7.28 on: flags, max_write, max_pages and the whole struct's size. */
+    static final int INIT_OUT_FLAGS = 12;
+    static final int INIT_OUT_MAX_WRITE = 20;
+    static final int INIT_OUT_MAX_PAGES = 28;
+    static final int INIT_OUT_SIZE = 64;
+    /** libfuse 2.9's answer (protocol 7.19) ends before time_gran. */
+    static final int INIT_OUT_SIZE_7_19 = 24;
+    static final int FUSE_MAX_PAGES = 1 << 22;
+    static final int OUT_HEADER_SIZE = 16;
 
     /** The part of libfuse 2.9's API beneath fuse_main (fuse.h, fuse_lowlevel.h). */
     public interface LibFuseSession {
@@ -112,6 +129,10 @@ final class FuseSessionLoop {
     private Pointer session;
     private Pointer chan;
     private long bufSize;
+    /** The widened answer to INIT, held so that nothing frees it while writev reads it. */
+    private Pointer initAnswer;
+    /** The INIT request's unique id while its answer is due, else 0 (ids start at 1). */
+    private volatile long initUnique;
 
     FuseSessionLoop(AttributeGrants grants) {
         this.grants = grants;
@@ -156,6 +177,10 @@ final class FuseSessionLoop {
         chan = lib.fuse_session_next_chan(session, null);
         bufSize = lib.fuse_chan_bufsize(chan);
         hookSend();
+        if (fd >= 0) {
+            // The kernel refuses to hand a request to a buffer that could not hold its largest write.
+            bufSize = Math.max(bufSize, MAX_REQUEST + 4096L);
+        }
         synchronized (lock) {
             startWorker();
             while (workers > 0 && !failed) {
@@ -242,6 +267,18 @@ final class FuseSessionLoop {
         } catch (RuntimeException e) {
             log.error("looking at an answer to the kernel failed; it goes as it was", e);
         }
+        if (initUnique != 0 && count == 2 && iov.getPointer(0).getLong(8) == initUnique) {
+            initUnique = 0;
+            Pointer widened = widenInit(runtime, iov);
+            if (widened != null) {
+                initAnswer = widened; // reachable until writev has read it
+                iov = widened;
+                count = 1;
+                log.info("the kernel may send reads and writes of up to {} KiB", MAX_REQUEST >> 10);
+            } else {
+                log.warn("libfuse's answer to INIT is not laid out as libfuse 2.9's: requests stay at 128 KiB");
+            }
+        }
         if (libc.writev(fd, iov, (int) count) >= 0) {
             return 0;
         }
@@ -251,6 +288,34 @@ final class FuseSessionLoop {
             log.warn("writing to the FUSE device failed: errno {}", errno);
         }
         return -errno;
+    }
+
+    /**
+     * libfuse's successful answer to INIT ({@code iov}: its header and its 7.19 fuse_init_out) as
+     * one buffer of protocol 7.28's larger struct that also asks for requests of up to
+     * {@link #MAX_REQUEST} bytes (FUSE_MAX_PAGES; the kernel takes it from any minor version, and
+     * reads the rest of a shorter struct as zeros), or null to send libfuse's answer as it is. The
+     * result is one iovec (16 bytes) followed by the answer it points at.
+     */
+    static Pointer widenInit(Runtime runtime, Pointer iov) {
+        Pointer header = iov.getPointer(0);
+        Pointer body = iov.getPointer(16);
+        if (iov.getLong(8) != OUT_HEADER_SIZE || header.getInt(0) != OUT_HEADER_SIZE + INIT_OUT_SIZE_7_19
+                || header.getInt(4) != 0 || iov.getLong(24) != INIT_OUT_SIZE_7_19) {
+            return null;
+        }
+        Pointer out = Memory.allocateDirect(runtime, 16 + OUT_HEADER_SIZE + INIT_OUT_SIZE, true);
+        Pointer answer = out.slice(16);
+        answer.transferFrom(0, header, 0, OUT_HEADER_SIZE);
+        answer.putInt(0, OUT_HEADER_SIZE + INIT_OUT_SIZE);
+        Pointer init = answer.slice(OUT_HEADER_SIZE);
+        init.transferFrom(0, body, 0, INIT_OUT_SIZE_7_19);
+        init.putInt(INIT_OUT_FLAGS, init.getInt(INIT_OUT_FLAGS) | FUSE_MAX_PAGES);
+        init.putInt(INIT_OUT_MAX_WRITE, MAX_REQUEST);
+        init.putShort(INIT_OUT_MAX_PAGES, (short) (MAX_REQUEST / 4096));
+        out.putAddress(0, answer.address());
+        out.putLong(8, OUT_HEADER_SIZE + INIT_OUT_SIZE);
+        return out;
     }
 
     /** Tells the kernel to ask for node {@code nodeid}'s attributes again (its pages stay). */
@@ -304,6 +369,9 @@ final class FuseSessionLoop {
                 if (buf.getInt(FUSE_BUF_FLAGS) == 0 && buf.getAddress(FUSE_BUF_MEM) == mem.address() && res >= 40) {
                     // struct fuse_in_header: len, opcode, unique, nodeid, ...
                     grants.serving(mem.getInt(4), mem.getLong(8), mem.getLong(16));
+                    if (mem.getInt(4) == FUSE_INIT) {
+                        initUnique = mem.getLong(8);
+                    }
                 } else {
                     grants.serving(0, 0, 0);
                 }

@@ -47,7 +47,8 @@ public final class MountMain implements Callable<Integer> {
 
     /**
      * Mount options, chosen by measurement (see the README): 128 KiB writes instead of 4 KiB
-     * (about 6x the write throughput), no dead mount left behind when the client is killed,
+     * (about 6x the write throughput; our loop then asks the kernel for requests of up to 1 MiB,
+     * {@link FuseSessionLoop#MAX_REQUEST}, which libfuse 2.9 cannot), no dead mount left behind when the client is killed,
      * other users allowed, modes checked by the client ({@link Permissions}: the kernel's checks
      * cost a round trip per directory on every path), our inode numbers in st_ino (hard links
      * recognizable by tar and find), attributes not cached by the kernel (high-level libfuse

@@ -55,6 +55,22 @@ class PosixSmokeIT {
     }
 
     @Test
+    void largeWritesArriveWhole_andUnalignedOnesLandByteForByte() {
+        // libfuse 2.9's answer to INIT passed the loop's layout check, so the kernel was asked
+        // for requests of up to 1 MiB (FuseSessionLoop.widenInit)
+        assertThat(cluster.bash("grep -c 'may send reads and writes of up to 1024 KiB' $QFS_VAR/log/mount-*.log")
+                .out().trim()).isEqualTo("1");
+        Path src = dir.resolve("large.src");
+        Path expected = dir.resolve("large.expected");
+        // 3,000,000-byte writes straddle blocks; then 9,000,000 bytes again from 5 MiB on
+        out("head -c 9000000 /dev/urandom > " + src + " && dd if=" + src + " of=large bs=3000000 status=none"
+                + " && dd if=" + src + " of=large bs=1M seek=5 conv=notrunc,fsync status=none"
+                + " && { head -c 5242880 " + src + "; cat " + src + "; } > " + expected);
+        assertThat(out("cmp large " + expected + " && echo same; rm -f large " + src + " " + expected))
+                .isEqualTo("same\n");
+    }
+
+    @Test
     void cpMvRm_filesAndDirectories_acrossDirectories() {
         out("mkdir -p t2/a/b t2/c && seq 1 1000 > t2/a/b/nums && cp t2/a/b/nums t2/c/copy");
         assertThat(out("cmp t2/a/b/nums t2/c/copy && echo same")).isEqualTo("same\n");
