@@ -15,12 +15,13 @@ import java.util.Set;
  * The bytes written into one block since it was last written out, and which handles wrote them.
  * A block a streaming writer fills from its start is one array, grown as the bytes come (a small
  * file's one write makes an array of its size); any other is kept in pieces of
- * {@link Limits#PIECE_SIZE}, each made at the first write into it. One array of a whole block (1 MiB and its header) is a "humongous" object to G1, which
- * gives it two of the client's 1 MiB heap regions: a random writer's 100 dirty blocks took 200 MiB
- * of a 240 MiB heap (and writes failed with OutOfMemoryError), in pieces they take 100 MiB, and a
- * block with a few 4 KiB writes in it a piece per write. A streaming writer's blocks live only
- * until their write is done, and G1 frees dead humongous arrays at the next young collection,
- * where pieces would be copied and promoted first: its blocks stay whole.
+ * {@link Limits#PIECE_SIZE}, each made at the first write into it. One array of a whole block
+ * (1 MiB and its header) is a "humongous" object to G1, which gives it two of the client's 1 MiB
+ * heap regions: a random writer's 100 dirty blocks took 200 MiB of a 240 MiB heap (and writes
+ * failed with OutOfMemoryError), in pieces they take 100 MiB, and a block with a few 4 KiB writes
+ * in it a piece per write. A streaming writer's blocks live only until their write is done, and
+ * G1 frees dead humongous arrays at the next young collection, where pieces would be copied and
+ * promoted first: its blocks stay whole.
  */
 final class DirtyBlock implements Mediator.BufferedBytes {
     /** {@link Limits#PIECE_SIZE} (or the block size when a block is smaller), or the whole block. */
@@ -38,7 +39,7 @@ final class DirtyBlock implements Mediator.BufferedBytes {
         pieces = new byte[(blockSize + piece - 1) / piece][];
     }
 
-    /** Takes {@code n} bytes of {@code src} at {@code srcOffset} as the block's [{@code within}, {@code within + n}). */
+    /** Takes {@code n} bytes of {@code src} at {@code srcOffset} as the block's [within, within + n). */
     void put(Pointer src, long srcOffset, int within, int n, long seq, long handle) {
         lastWrite = seq;
         writers.add(handle);
@@ -55,7 +56,8 @@ final class DirtyBlock implements Mediator.BufferedBytes {
     void overlay(DirtyBlock newer) {
         for (Range<Integer> r : newer.ranges.asRanges()) {
             for (int at = r.lowerEndpoint(); at < r.upperEndpoint(); ) {
-                int len = Math.min(r.upperEndpoint() - at, Math.min(piece - at % piece, newer.piece - at % newer.piece));
+                int len = Math.min(r.upperEndpoint() - at,
+                        Math.min(piece - at % piece, newer.piece - at % newer.piece));
                 System.arraycopy(newer.pieces[at / newer.piece], at % newer.piece, pieceFor(at, len), at % piece, len);
                 at += len;
             }

@@ -48,15 +48,16 @@ public final class MountMain implements Callable<Integer> {
     /**
      * Mount options, chosen by measurement (see the README): 128 KiB writes instead of 4 KiB
      * (about 6x the write throughput; our loop then asks the kernel for requests of up to 1 MiB,
-     * {@link FuseSessionLoop#MAX_REQUEST}, which libfuse 2.9 cannot), no dead mount left behind when the client is killed,
-     * other users allowed, modes checked by the client ({@link Permissions}: the kernel's checks
-     * cost a round trip per directory on every path), our inode numbers in st_ino (hard links
-     * recognizable by tar and find), attributes not cached by the kernel (high-level libfuse
-     * gives each path of a hard-linked file its own kernel node, so a cached link count or size
-     * goes stale; {@link AttributeGrants} lets it keep those of files with one name, answer by
-     * answer), and a name in /proc/mounts. No hard_remove: libfuse then keeps a path for an
-     * open file unlinked here (its .fuse_hidden rename becomes a real unlink at the meta-server,
-     * see PathResolver), and the kernel's fstat, which sends no handle, still reaches it.
+     * {@link FuseSessionLoop#MAX_REQUEST}, which libfuse 2.9 cannot), no dead mount left behind
+     * when the client is killed, other users allowed, modes checked by the client
+     * ({@link Permissions}: the kernel's checks cost a round trip per directory on every path),
+     * our inode numbers in st_ino (hard links recognizable by tar and find), attributes not cached by the
+     * kernel (high-level libfuse gives each path of a hard-linked file its own kernel node, so a
+     * cached link count or size goes stale; {@link AttributeGrants} lets it keep those of files
+     * with one name, answer by answer), and a name in /proc/mounts. No hard_remove: libfuse then
+     * keeps a path for an open file unlinked here (its .fuse_hidden rename becomes a real unlink
+     * at the meta-server, see PathResolver), and the kernel's fstat, which sends no handle, still
+     * reaches it.
      */
     static final List<String> FUSE_OPTIONS = List.of("-o", "big_writes,max_write=131072,auto_unmount,allow_other,"
             + "use_ino,attr_timeout=0,entry_timeout=1,fsname=quorumfs,subtype=quorumfs");
