@@ -238,7 +238,6 @@ class ClientEdgeIT {
         Path fresh = dir.resolve("mnt-reads");
         java.nio.file.Files.createDirectories(fresh);
         out("head -c 8388608 /dev/urandom > " + src + " && cp " + src + " adjoin");
-        String log = "\"$QFS_VAR/log/mount-$(realpath -m " + fresh + " | sed 's#[^A-Za-z0-9._-]#_#g').log\"";
         try {
             // 24 pairs of adjoining 4 KiB reads at random places, the kernel's read-ahead off (as fio
             // does): each second read continues the first, and used to fetch its whole block.
@@ -254,15 +253,14 @@ class ClientEdgeIT {
                     + "os.close(fd)\nprint(bad)\nEOF").ok().out();
             assertThat(got.trim()).isEqualTo("0");
             cluster.script("umount " + fresh).ok();
-            String stats = cluster.bash("grep 'mediator closed' " + log + " | tail -1").ok().out();
-            assertThat(stats).contains(" blockReads=0 ").containsPattern(" pieceReads=([2-9]\\d|\\d{3,}) ");
+            assertThat(cluster.clientCountsAtUnmount(fresh)).contains(" blockReads=0 ")
+                    .containsPattern(" pieceReads=([2-9]\\d|\\d{3,}) ");
             // A reader that starts in the middle and goes on in order gets whole blocks, fetched ahead.
             cluster.mountAt(fresh).ok();
             assertThat(cluster.bash("dd if=" + fresh + "/adjoin bs=64k skip=48 count=64 status=none | cmp - <(tail -c +"
                     + (3 * 1048576 + 1) + " " + src + " | head -c 4194304) && echo same").ok().out()).isEqualTo("same\n");
             cluster.script("umount " + fresh).ok();
-            stats = cluster.bash("grep 'mediator closed' " + log + " | tail -1").ok().out();
-            assertThat(stats).containsPattern(" blockReads=([3-9]|\\d{2,}) ");
+            assertThat(cluster.clientCountsAtUnmount(fresh)).containsPattern(" blockReads=([3-9]|\\d{2,}) ");
         } finally {
             cluster.bash("mountpoint -q " + fresh + " && " + MountedCluster.ROOT + "/scripts/umount " + fresh);
             out("rm -f adjoin " + src);

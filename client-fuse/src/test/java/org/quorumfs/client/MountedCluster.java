@@ -84,8 +84,17 @@ final class MountedCluster implements AutoCloseable {
 
     /** The pid of the client serving mountpoint {@code at}, from its pid file. */
     long clientPid(Path at) {
-        return Long.parseLong(bash("cat \"$QFS_VAR/run/mount-$(realpath -m " + at
-                + " | sed 's#[^A-Za-z0-9._-]#_#g').pid\"").ok().out().trim());
+        return Long.parseLong(bash("cat \"$QFS_VAR/run/" + clientFileName(at) + ".pid\"").ok().out().trim());
+    }
+
+    /** The counts the client of mountpoint {@code at} logged when it last unmounted ("mediator closed: ..."). */
+    String clientCountsAtUnmount(Path at) {
+        return bash("grep 'mediator closed' \"$QFS_VAR/log/" + clientFileName(at) + ".log\" | tail -1").ok().out();
+    }
+
+    /** A shell word: the name the scripts give the pid and log files of the client of {@code at}. */
+    private static String clientFileName(Path at) {
+        return "mount-$(realpath -m " + at + " | sed 's#[^A-Za-z0-9._-]#_#g')";
     }
 
     Result umount() {
