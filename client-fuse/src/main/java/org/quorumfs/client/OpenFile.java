@@ -91,16 +91,7 @@ final class OpenFile {
     /** The handles open on this file. */
     private final Set<Long> handles = new HashSet<>();
     private long size;
-    private int cachedIndex = -1;
-    private byte[] cached;
-    /**
-     * The block a sequential reader read whole before {@link #cached}. The kernel keeps several of
-     * its requests in flight and FUSE workers answer them in either order: a late request for the
-     * block before read pieces again that the whole block had brought (11-21 piece fetches in a
-     * 256 MiB read).
-     */
-    private int previousIndex = -1;
-    private byte[] previous;
+    private final WholeBlocks whole = new WholeBlocks();
     /** Blocks being fetched ahead of a sequential reader, by index. */
     private final TreeMap<Integer, Future<byte[]>> ahead = new TreeMap<>();
     /** Block writes started, counted: tells a flush whether a commit was its own. */
@@ -248,7 +239,7 @@ final class OpenFile {
             int available;
             if (buffered != null && buffered.ranges.encloses(Range.closedOpen(within, within + chunk))) {
                 available = 0; // all of it is buffered here
-            } else if (sequential || index == cachedIndex || index == previousIndex || ahead.containsKey(index)) {
+            } else if (sequential || whole.get(index) != null || ahead.containsKey(index)) {
                 byte[] data = block(index);
                 available = Math.max(0, Math.min(chunk, data.length - within));
                 if (available > 0) {
@@ -322,20 +313,15 @@ final class OpenFile {
 
     /** The verified bytes of block {@code index} (empty for a hole), and the next ones fetched ahead. */
     private byte[] block(int index) {
-        if (index == previousIndex) {
-            return previous;
-        }
-        if (index != cachedIndex) {
-            boolean sequential = index == cachedIndex + 1;
+        byte[] held = whole.get(index);
+        if (held == null) {
+            boolean sequential = index == whole.latestIndex() + 1;
             Future<byte[]> early = ahead.remove(index);
-            byte[] got = early != null ? aheadResult(index, early) : fetch(index);
-            previousIndex = sequential ? cachedIndex : -1;
-            previous = sequential ? cached : null;
-            cached = got;
-            cachedIndex = index;
+            held = early != null ? aheadResult(index, early) : fetch(index);
+            whole.take(index, held);
             if (!sequential) {
                 dropReadAhead();
-                return cached;
+                return held;
             }
             // Not while writes are buffered, nor for a block whose write is in flight: the read
             // ahead would fetch the version before it.
@@ -347,7 +333,7 @@ final class OpenFile {
                 }
             }
         }
-        return cached;
+        return held;
     }
 
     private byte[] fetch(int index) {
@@ -379,14 +365,7 @@ final class OpenFile {
 
     /** Forgets what was read of block {@code index}, after it was written. */
     private void forgetCached(int index) {
-        if (index == cachedIndex) {
-            cachedIndex = -1;
-            cached = null;
-        }
-        if (index == previousIndex) {
-            previousIndex = -1;
-            previous = null;
-        }
+        whole.forget(index);
         Future<byte[]> f = ahead.remove(index);
         if (f != null) {
             f.cancel(false);
@@ -451,10 +430,7 @@ final class OpenFile {
         }
         map.clear();
         size = mediator.truncate(ino, newSize).size();
-        cachedIndex = -1;
-        cached = null;
-        previousIndex = -1;
-        previous = null;
+        whole.clear();
         dropReadAhead();
     }
 
