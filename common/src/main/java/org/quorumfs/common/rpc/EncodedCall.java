@@ -1,6 +1,8 @@
 package org.quorumfs.common.rpc;
 
-import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,33 +40,89 @@ public final class EncodedCall {
                     + params.length + " parameters");
         }
         String name = service.getName() + "." + method;
-        int estimate = 256;
+        // The body's parts: markup as bytes, each byte[] parameter as itself, so that the body's
+        // exact length is known before it is written. A block put is then one allocation with its
+        // base64 written straight into it; it was three of 1.4 MB (the encoder's output, the
+        // buffer it was copied into, the copy toByteArray made), each a humongous object to G1.
+        List<Object> parts = new ArrayList<>();
+        StringBuilder markup = new StringBuilder(PROLOG).append("<methodCall><methodName>").append(escaped(name))
+                .append("</methodName><params>");
         for (Object p : params) {
-            estimate += p instanceof byte[] b ? (b.length + 2) / 3 * 4 : 64;
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(estimate);
-        ascii(out, PROLOG + "<methodCall><methodName>");
-        text(out, name);
-        ascii(out, "</methodName><params>");
-        for (Object p : params) {
-            ascii(out, "<param><value>");
+            markup.append("<param><value>");
             if (p instanceof String s) {
-                ascii(out, "<string>");
-                text(out, s);
-                ascii(out, "</string>");
+                markup.append("<string>").append(escaped(s)).append("</string>");
             } else if (p instanceof Integer i) {
-                ascii(out, "<i4>" + i + "</i4>");
+                markup.append("<i4>").append(i).append("</i4>");
             } else if (p instanceof byte[] b) {
-                ascii(out, "<base64>");
-                out.writeBytes(Base64.getEncoder().encode(b));
-                ascii(out, "</base64>");
+                parts.add(markup.append("<base64>").toString().getBytes(StandardCharsets.UTF_8));
+                parts.add(new Base64Of(b));
+                markup.setLength(0);
+                markup.append("</base64>");
             } else {
                 throw new IllegalArgumentException("cannot encode a parameter of " + p.getClass());
             }
-            ascii(out, "</value></param>");
+            markup.append("</value></param>");
         }
-        ascii(out, "</params></methodCall>");
-        return new EncodedCall(name, out.toByteArray());
+        parts.add(markup.append("</params></methodCall>").toString().getBytes(StandardCharsets.UTF_8));
+        int length = 0;
+        for (Object part : parts) {
+            length = Math.addExact(length, part instanceof byte[] bytes ? bytes.length : ((Base64Of) part).length());
+        }
+        Filling body = new Filling(new byte[length]);
+        for (Object part : parts) {
+            if (part instanceof byte[] bytes) {
+                body.write(bytes, 0, bytes.length);
+            } else {
+                body.base64(((Base64Of) part).data());
+            }
+        }
+        return new EncodedCall(name, body.filled());
+    }
+
+    /** A byte[] parameter, written as base64. */
+    private record Base64Of(byte[] data) {
+        int length() {
+            return Math.multiplyExact((data.length + 2) / 3, 4);
+        }
+    }
+
+    /** Writes into an array of the exact length of what is written. */
+    private static final class Filling extends OutputStream {
+        private final byte[] out;
+        private int at;
+
+        Filling(byte[] out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(int b) {
+            out[at++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            System.arraycopy(b, off, out, at, len);
+            at += len;
+        }
+
+        void base64(byte[] data) {
+            // The encoder's stream encodes a few KiB at a time into its own buffer and writes
+            // that here; closing it writes the last group and its padding (and closes nothing
+            // else: this stream's close does nothing).
+            try (OutputStream encoder = Base64.getEncoder().wrap(this)) {
+                encoder.write(data);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot happen: writes into an array", e);
+            }
+        }
+
+        byte[] filled() {
+            if (at != out.length) {
+                throw new IllegalStateException("body of " + out.length + " bytes filled to " + at);
+            }
+            return out;
+        }
     }
 
     String methodName() {
@@ -116,13 +174,8 @@ public final class EncodedCall {
         return body;
     }
 
-    private static void ascii(ByteArrayOutputStream out, String s) {
-        out.writeBytes(s.getBytes(StandardCharsets.US_ASCII));
-    }
-
-    private static void text(ByteArrayOutputStream out, String s) {
-        out.writeBytes(s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                .getBytes(StandardCharsets.UTF_8));
+    private static String escaped(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,24 @@ class EncodedCallTest {
         assertThat(p).isNotNull();
         assertThat(p.methodName()).isEqualTo(DataService.class.getName() + ".put");
         assertThat(p.params()).containsExactly("12", 7, "99", block);
+    }
+
+    @Test
+    void of_writesTheCallAsPlainXmlRpc_base64OfEveryLengthPaddedAndEscapedText() {
+        for (int n : new int[] {0, 1, 2, 3, 4, 5, 8123, 8124, 8125, 1 << 20}) {
+            byte[] data = new byte[n];
+            new Random(n).nextBytes(data);
+            String expected = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><methodCall><methodName>"
+                    + DataService.class.getName() + ".put</methodName><params>"
+                    + "<param><value><string>a&lt;b&gt;&amp;c grüße</string></value></param>"
+                    + "<param><value><i4>-7</i4></value></param>"
+                    + "<param><value><string>99</string></value></param>"
+                    + "<param><value><base64>" + Base64.getEncoder().encodeToString(data) + "</base64></value></param>"
+                    + "</params></methodCall>";
+            byte[] body = EncodedCall.of(DataService.class, "put", "a<b>&c grüße", -7, "99", data).body();
+            assertThat(new String(body, StandardCharsets.UTF_8)).as("%d bytes", n).isEqualTo(expected);
+            assertThat(body).hasSize(expected.getBytes(StandardCharsets.UTF_8).length);
+        }
     }
 
     @Test
