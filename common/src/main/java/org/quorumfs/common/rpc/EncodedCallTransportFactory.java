@@ -129,8 +129,13 @@ final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
         @Override
         protected Object readResponse(XmlRpcStreamRequestConfig config, InputStream stream) throws XmlRpcException {
             byte[] answer = answerBody; // the stream's bytes, without the copy reading it would make
-            Optional<Object> plain = PlainResponseReader.read(answer);
-            return plain.isPresent() ? plain.get() : super.readResponse(config, new ByteArrayInputStream(answer));
+            answerBody = null;
+            try {
+                Optional<Object> plain = PlainResponseReader.read(answer);
+                return plain.isPresent() ? plain.get() : super.readResponse(config, new ByteArrayInputStream(answer));
+            } finally {
+                AnswerArrays.give(answer); // what was read from it are copies: decoded bytes, strings
+            }
         }
     }
 }

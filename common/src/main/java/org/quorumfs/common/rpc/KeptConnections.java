@@ -227,7 +227,8 @@ final class KeptConnections {
             if (length > Limits.MAX_REQUEST_BYTES) {
                 throw new IOException("an answer of " + length + " bytes, more than any of ours");
             }
-            body = new byte[(int) length]; // one array: readNBytes(int) gathers pieces, then copies them
+            // One array (readNBytes(int) gathers pieces, then copies them), a kept one for a large answer.
+            body = AnswerArrays.take((int) length);
             if (c.in.readNBytes(body, 0, body.length) != length) {
                 throw new EOFException("the answer ended before its stated " + length + " bytes");
             }

@@ -131,6 +131,35 @@ class RpcServerTest {
     }
 
     @Test
+    void largeAnswersReadAtOnce_eachComeBackExact() throws Exception {
+        // Large answers are read into arrays used again (AnswerArrays): one given back too early
+        // would hand a caller another call's bytes.
+        int threads = 8;
+        int calls = 12;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            java.util.List<java.util.concurrent.Future<Integer>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int seed = t;
+                done.add(pool.submit(() -> {
+                    Random random = new Random(seed);
+                    for (int i = 0; i < calls; i++) {
+                        byte[] block = new byte[1 << 20];
+                        random.nextBytes(block);
+                        assertThat(echo.echo(block)).isEqualTo(block);
+                    }
+                    return calls;
+                }));
+            }
+            for (java.util.concurrent.Future<Integer> f : done) {
+                assertThat(f.get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(calls);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void longs_travelAsDecimalStrings_withoutLoss() {
         assertThat(echo.next(Wire.ofLong(Long.MAX_VALUE - 1))).isEqualTo(Wire.ofLong(Long.MAX_VALUE));
     }
