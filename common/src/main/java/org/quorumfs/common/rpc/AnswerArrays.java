@@ -15,7 +15,10 @@ final class AnswerArrays {
 
     private static final byte[][] kept = new byte[KEPT][];
     private static int count;
-    /** Which kept array a give replaces when all places are taken: answers of an odd length do not keep out the usual one. */
+    /**
+     * Which kept array a give replaces when all places are taken: answers of an odd length do not
+     * keep out the usual one.
+     */
     private static int replace;
 
     private AnswerArrays() {
@@ -40,8 +43,8 @@ final class AnswerArrays {
 
     /**
      * Keeps {@code array} for a later answer of its length, in place of one kept longer when all
-     * places are taken. The caller holds no
-     * reference to it afterwards: nothing read from it may still point into it.
+     * places are taken. The caller holds no reference to it afterwards: nothing read from it may
+     * still point into it.
      */
     static void give(byte[] array) {
         if (array.length >= LARGE) {
