@@ -333,7 +333,7 @@ class ClientEdgeIT {
             out("mkdir kk && echo one > kk/single && echo two > kk/linked && ln kk/linked kk/link2 && mkdir kk/sub");
             // Right after a stat, a stopped client still answers a stat of the file with one name
             // and of the directory (the kernel's), but not of the hard-linked file (killed after 2 s).
-            String codes = cluster.bash("cd " + kept + "/kk && stat single sub linked > /dev/null && kill -STOP " + pid
+            String codes = cluster.bash("cd " + kept + "/kk && stat single sub linked > /dev/null && $FREEZE " + pid
                     + "; timeout -s KILL 2 stat single > /dev/null; a=$?; timeout -s KILL 2 stat sub > /dev/null; b=$?;"
                     + " timeout -s KILL 2 stat linked > /dev/null; c=$?; kill -CONT " + pid + "; echo $a $b $c").ok().out();
             assertThat(codes).isEqualTo("0 0 137\n");

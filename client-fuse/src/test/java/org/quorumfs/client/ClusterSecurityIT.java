@@ -51,7 +51,7 @@ class ClusterSecurityIT {
         cluster.script("dataserver " + port(1) + " --background").ok();
         Thread.sleep(2200); // past the mount's back-off for a server that failed
         long hung = cluster.dataServerPid(2);
-        cluster.bash("kill -STOP " + hung).ok();
+        cluster.bash("$FREEZE " + hung).ok();
         try {
             cluster.out("head -c 2000000 /dev/urandom > c && sha256sum a b c > ../sums");
             assertThat(cluster.out("sha256sum -c ../sums --quiet && echo same")).isEqualTo("same\n");

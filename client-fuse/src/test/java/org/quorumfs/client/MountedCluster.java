@@ -21,6 +21,11 @@ import java.util.stream.Collectors;
  */
 final class MountedCluster implements AutoCloseable {
     static final Path ROOT = locateRoot();
+    /**
+     * {@code freeze-process PID}: SIGSTOP that returns once every thread of the process stopped. A
+     * bare {@code kill -STOP} returns before that, and the process may still answer a call.
+     */
+    static final Path FREEZE = ROOT.resolve("client-fuse/src/test/sh/freeze-process");
 
     final Path var;
     final Path mnt;
@@ -125,8 +130,13 @@ final class MountedCluster implements AutoCloseable {
         return Long.parseLong(Files.readString(var.resolve("run/" + dataPorts.get(i) + ".pid")).trim());
     }
 
+    /**
+     * Runs a shell command with this cluster's var/ directory ({@code $QFS_VAR}, {@code $VAR}), its
+     * mountpoint ({@code $MNT}) and {@code $FREEZE}: {@link #FREEZE}'s path, to hang a process.
+     */
     Result bash(String command) {
-        return shell(command, Map.of("QFS_VAR", var.toString(), "MNT", mnt.toString(), "VAR", var.toString()));
+        return shell(command, Map.of("QFS_VAR", var.toString(), "MNT", mnt.toString(), "VAR", var.toString(),
+                "FREEZE", FREEZE.toString()));
     }
 
     /** Runs a shell command with {@code extraEnv} added, with a bound on its time. */

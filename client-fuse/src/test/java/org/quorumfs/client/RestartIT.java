@@ -99,7 +99,7 @@ class RestartIT {
                 + "import os, signal, subprocess, time\n"
                 + "fd = os.open(os.environ['MNT'] + '/tree/big', os.O_RDONLY); os.read(fd, 1)\n"
                 + "meta = int(open(os.environ['VAR'] + '/run/" + cluster.metaPort + ".pid').read())\n"
-                + "os.kill(meta, signal.SIGSTOP)\n"
+                + "subprocess.run([os.environ['FREEZE'], str(meta)], check=True)\n"
                 + "try:\n"
                 + "    stat = subprocess.Popen(['stat', os.environ['MNT'] + '/tree/sub/new-name'],"
                 + " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"

@@ -151,7 +151,7 @@ class SeedFaultsIT {
         long pid = Long.parseLong(Files.readString(cluster.var.resolve("run/" + port(1) + ".pid")).trim());
         Path src = dir.resolve("src");
         out("dd if=/dev/urandom of=" + src + " bs=1M count=40 status=none");
-        out("kill -STOP " + pid);
+        out("$FREEZE " + pid);
         try {
             // Its puts time out or are refused past the cap on outstanding calls: the others take them.
             out("dd if=" + src + " of=big bs=1M conv=fsync status=none");
@@ -166,7 +166,7 @@ class SeedFaultsIT {
         cluster = MountedCluster.start(dir, 3, "");
         out("for i in $(seq 1 12); do head -c $((i * 90000)) /dev/urandom > h$i; done && sha256sum h* > ../sums");
         long pid = Long.parseLong(Files.readString(cluster.var.resolve("run/" + port(0) + ".pid")).trim());
-        out("kill -STOP " + pid);
+        out("$FREEZE " + pid);
         try {
             // Each command's time in ms: a read that waited for the hung server would take the 5 s
             // reply timeout; asked around after the hedge delay it takes a fraction of a second.
