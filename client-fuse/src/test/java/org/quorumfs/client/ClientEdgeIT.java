@@ -35,7 +35,7 @@ class ClientEdgeIT {
     @AfterAll
     static void unmount() {
         if (cluster != null) {
-            cluster.bash("mountpoint -q " + second + " && " + MountedCluster.ROOT + "/scripts/umount " + second);
+            cluster.unmountIfMounted(second);
             cluster.close();
         }
     }
@@ -271,7 +271,7 @@ class ClientEdgeIT {
             assertThat(cluster.clientCountsAtUnmount(fresh)).contains(" pieceReads=0 ")
                     .containsPattern(" blockReads=(3[2-9]|[4-9]\\d|\\d{3,}) ");
         } finally {
-            cluster.bash("mountpoint -q " + fresh + " && " + MountedCluster.ROOT + "/scripts/umount " + fresh);
+            cluster.unmountIfMounted(fresh);
             out("rm -f adjoin whole whole.md5 " + src);
         }
     }
@@ -345,8 +345,8 @@ class ClientEdgeIT {
             assertThat(cluster.bash("cd " + kept + "/kk && stat -c %s single link2 > /dev/null && echo x >> single"
                     + " && echo y >> linked && stat -c %s single link2").ok().out()).isEqualTo("15\n6\n");
         } finally {
-            cluster.bash("kill -CONT " + pid + "; mountpoint -q " + kept + " && " + MountedCluster.ROOT
-                    + "/scripts/umount " + kept);
+            cluster.bash("kill -CONT " + pid);
+            cluster.unmountIfMounted(kept);
         }
     }
 
@@ -369,9 +369,8 @@ class ClientEdgeIT {
             awaitNoReplicas(ino, 20);
         } finally {
             cluster.bash("kill -9 " + holder);
-            // The killed client's mount is normally gone already (auto_unmount); once in CI it was
-            // left behind, dead. mountpoint(1) cannot stat a dead FUSE mount, so /proc/mounts decides.
-            cluster.bash("grep -q ' " + third + " fuse' /proc/mounts && fusermount -u -z " + third);
+            // The killed client's mount is normally gone already (auto_unmount); once in CI it was not.
+            cluster.unmountIfMounted(third);
         }
     }
 

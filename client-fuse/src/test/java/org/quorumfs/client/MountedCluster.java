@@ -87,6 +87,16 @@ final class MountedCluster implements AutoCloseable {
                 + metaPort + " --data " + dataPortList(",") + " --qr 2 --qw 2 " + mountOptions);
     }
 
+    /**
+     * Unmounts {@code at} if anything is mounted there (for a test's cleanup), a mount whose client
+     * died too: /proc/mounts decides, as mountpoint(1) cannot stat a dead FUSE mount, and a dead one
+     * that is still busy is detached lazily.
+     */
+    Result unmountIfMounted(Path at) {
+        return bash("grep -q ' " + at + " fuse' /proc/mounts || exit 0; " + ROOT + "/scripts/umount " + at
+                + " || fusermount -u -z " + at);
+    }
+
     /** The pid of the client serving mountpoint {@code at}, from its pid file. */
     long clientPid(Path at) {
         return Long.parseLong(bash("cat \"$QFS_VAR/run/" + clientFileName(at) + ".pid\"").ok().out().trim());
