@@ -164,7 +164,12 @@ await_ready() {
 # Starts one server: start_server ROLE MAINCLASS PORT MODE [ARGS...]; MODE is foreground|background.
 start_server() {
   local role=$1 main=$2 port=$3 mode=$4; shift 4
-  local cp log
+  local cp log dir="$QFS_VAR/$role-$port" args=()
+  # A --data-dir of the caller's replaces the default (the server takes the option once), made
+  # absolute because a detached server runs from /.
+  while [ $# -gt 0 ]; do
+    if [ "$1" = --data-dir ]; then dir=$(realpath -m "$2"); shift 2; else args+=("$1"); shift; fi
+  done
   valid_port "$port" || die "invalid port '$port' (1..65535)"
   if port_in_use "$port"; then
     die "port $port is already in use$(running_pid "$port" >/dev/null && echo " by a QuorumFS server (pid $(running_pid "$port"))")"
@@ -177,7 +182,7 @@ start_server() {
   if [ "$mode" = foreground ]; then
     echo $$ >"$(pid_file "$port")"
     # shellcheck disable=SC2046
-    exec java $(server_java_opts "$role") "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$QFS_VAR/$role-$port" "${QFS_CLUSTER_ARGS[@]}" "$@"
+    exec java $(server_java_opts "$role") "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$dir" "${QFS_CLUSTER_ARGS[@]}" "${args[@]}"
   fi
   local offset
   offset=$(stat -c %s "$log" 2>/dev/null || echo 0)
@@ -185,7 +190,7 @@ start_server() {
   # the meta-server from inside it) would block at start on the mount, which waits for the server.
   # shellcheck disable=SC2046
   (cd / && exec setsid java $(server_java_opts "$role") "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" \
-    --data-dir "$QFS_VAR/$role-$port" "${QFS_CLUSTER_ARGS[@]}" "$@" >>"$log" 2>&1 </dev/null) &
+    --data-dir "$dir" "${QFS_CLUSTER_ARGS[@]}" "${args[@]}" >>"$log" 2>&1 </dev/null) &
   local pid=$!
   echo "$pid" >"$(pid_file "$port")"
   await_ready "$pid" "$log" "$role $port" "$offset" || { kill -9 "$pid" 2>/dev/null; rm -f "$(pid_file "$port")"; return 1; }

@@ -18,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The cluster's upkeep as a user runs it, with the scripts: the healer bringing a returned server
  * up to date with nobody reading, status and its exit codes, a scrub finding and repairing a
  * corrupt replica, a stand-in healer taking over from a killed one, a meta-server restarted under
- * a write loop, full data-server disks, and scripts/up and scripts/down around the README's demo.
+ * a write loop, full data-server disks, scripts/up and scripts/down around the README's demo, and a
+ * meta-server started with its own data directory.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterUpkeepIT {
@@ -190,6 +191,24 @@ class ClusterUpkeepIT {
             assertThat(cluster.bash("cat " + mnt + "/file1").ok().out()).isEqualTo("This is file1\n");
         } finally {
             cluster.bash(env + "scripts/down " + mnt);
+        }
+    }
+
+    @Test
+    @Order(7)
+    void aMetaServerGivenItsOwnDataDir_keepsItsStoreThere(@TempDir Path own) throws IOException {
+        int port = MountedCluster.freeBase();
+        // Relative, from the caller's directory: the detached server itself runs from /.
+        String start = "cd " + own + " && QFS_VAR=" + own.resolve("var") + " " + MountedCluster.ROOT
+                + "/scripts/metaserver " + port + " --background --data-dir store/meta";
+        String stop = "QFS_VAR=" + own.resolve("var") + " " + MountedCluster.ROOT + "/scripts/kill-server " + port;
+        try {
+            cluster.bash(start).ok();
+            cluster.bash(stop).ok();
+            assertThat(own.resolve("store/meta/meta.db")).exists();
+            assertThat(own.resolve("var/metaserver-" + port)).doesNotExist();
+        } finally {
+            cluster.bash(stop);
         }
     }
 }
