@@ -154,7 +154,12 @@ await_ready() {
   local pid=$1 log=$2 what=$3 offset=$4
   for _ in $(seq 1 300); do
     tail -c +$((offset + 1)) "$log" 2>/dev/null | grep "ready on port" >/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || { echo "$what failed to start:" >&2; tail -n 5 "$log" >&2; return 1; }
+    # What this run logged; a refused option's line comes before the usage text, which is cut.
+    kill -0 "$pid" 2>/dev/null || {
+      echo "$what failed to start:" >&2
+      tail -c +$((offset + 1)) "$log" | sed '/^Usage: /,$d' | tail -n 5 >&2
+      return 1
+    }
     sleep 0.1
   done
   echo "$what not ready after 30 s, see $log" >&2

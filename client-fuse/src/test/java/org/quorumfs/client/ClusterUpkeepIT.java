@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * up to date with nobody reading, status and its exit codes, a scrub finding and repairing a
  * corrupt replica, a stand-in healer taking over from a killed one, a meta-server restarted under
  * a write loop, full data-server disks, scripts/up and scripts/down around the README's demo, and a
- * meta-server started with its own data directory.
+ * meta-server started with its own data directory, and servers refused at start.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterUpkeepIT {
@@ -210,5 +210,18 @@ class ClusterUpkeepIT {
         } finally {
             cluster.bash(stop);
         }
+    }
+
+    @Test
+    @Order(8)
+    void aServerRefusedAtStart_saysWhyInOneLine(@TempDir Path own) throws IOException {
+        int port = MountedCluster.freeBase();
+        String scripts = "QFS_VAR=" + own.resolve("var") + " " + MountedCluster.ROOT + "/scripts/";
+        MountedCluster.Result badOption = cluster.bash(scripts + "metaserver " + port + " --background --block-size abc");
+        assertThat(badOption.exit()).isNotZero();
+        assertThat(badOption.err()).contains("Invalid value for option '--block-size'").doesNotContain("Usage:");
+        MountedCluster.Result badAddress = cluster.bash(scripts + "dataserver " + port + " --background --bind nosuchhost.invalid");
+        assertThat(badAddress.exit()).isNotZero();
+        assertThat(badAddress.err()).contains("dataserver: cannot start: nosuchhost.invalid").doesNotContain("\tat ");
     }
 }

@@ -34,8 +34,8 @@ public final class DataServerMain implements Callable<Integer> {
             throw new CommandLine.ParameterException(new CommandLine(this), "port must be 0..65535 (0: any free port), got " + port);
         }
         Path dir = dataDir != null ? dataDir : Path.of("var", "dataserver-" + port);
-        InetAddress address = InetAddress.getByName(bind);
-        return ServerRunner.run("dataserver", port, () -> DataServer.start(dir, address, port));
+        // Resolved as the server starts: an unknown address is a one-line start failure, not a stack trace.
+        return ServerRunner.run("dataserver", port, () -> DataServer.start(dir, InetAddress.getByName(bind), port));
     }
 
     public static void main(String[] args) {

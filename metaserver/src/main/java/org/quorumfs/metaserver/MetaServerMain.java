@@ -49,8 +49,8 @@ public final class MetaServerMain implements Callable<Integer> {
                     + org.quorumfs.common.protocol.Limits.MAX_BLOCK_SIZE);
         }
         Path dir = dataDir != null ? dataDir : Path.of("var", "metaserver-" + port);
-        InetAddress address = InetAddress.getByName(bind);
-        return ServerRunner.run("metaserver", port, () -> MetaServer.start(dir, address, port, blockSize,
+        // Resolved as the server starts: an unknown address is a one-line start failure, not a stack trace.
+        return ServerRunner.run("metaserver", port, () -> MetaServer.start(dir, InetAddress.getByName(bind), port, blockSize,
                 java.time.Duration.ofSeconds(sessionLeaseSeconds)));
     }
 
