@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The cluster's upkeep as a user runs it, with the scripts: the healer bringing a returned server
  * up to date with nobody reading, status and its exit codes, a scrub finding and repairing a
  * corrupt replica, a stand-in healer taking over from a killed one, a meta-server restarted under
- * a write loop, full data-server disks, scripts/up and scripts/down around the README's demo, and a
+ * a write loop, full data-server disks, scripts/up and scripts/down around the README's demo, a
  * meta-server started with its own data directory, and servers refused at start.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
