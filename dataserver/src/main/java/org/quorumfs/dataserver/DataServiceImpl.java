@@ -4,8 +4,11 @@ import org.quorumfs.common.protocol.DataService;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
-import org.quorumfs.common.protocol.Md5;
+import org.quorumfs.common.protocol.PieceCheck;
+import org.quorumfs.common.protocol.ReplicaBytes;
+import org.quorumfs.common.protocol.ReplicaCheck;
 import org.quorumfs.common.protocol.ReplicaInfo;
+import org.quorumfs.common.protocol.StoreSpace;
 import org.quorumfs.common.protocol.Wire;
 
 import java.util.Map;
@@ -34,22 +37,21 @@ final class DataServiceImpl implements DataService {
     public Map<String, Object> get(String ino, int index, String version) {
         Optional<byte[]> data = store.get(Wire.positiveLong(ino, "ino"), Wire.nonNegativeInt(index, "index"),
                 Wire.positiveLong(version, "version"));
-        return data.<Map<String, Object>>map(d -> Map.of("found", true, "data", d)).orElse(Map.of("found", false));
+        return new ReplicaBytes(data).toWire();
     }
 
     @Override
     public Map<String, Object> check(String ino, int index, String version) {
         Optional<byte[]> data = store.get(Wire.positiveLong(ino, "ino"), Wire.nonNegativeInt(index, "index"),
                 Wire.positiveLong(version, "version"));
-        return data.<Map<String, Object>>map(d -> Map.of("found", true, "length", d.length, "md5", Md5.hex(d)))
-                .orElse(Map.of("found", false));
+        return data.map(ReplicaCheck::of).orElse(ReplicaCheck.absent()).toWire();
     }
 
     @Override
     public Map<String, Object> getRange(String ino, int index, String version, int offset, int length) {
         Optional<byte[]> data = store.read(Wire.positiveLong(ino, "ino"), Wire.nonNegativeInt(index, "index"),
                 Wire.positiveLong(version, "version"), Wire.nonNegativeInt(offset, "offset"), rangeLength(length));
-        return data.<Map<String, Object>>map(d -> Map.of("found", true, "data", d)).orElse(Map.of("found", false));
+        return new ReplicaBytes(data).toWire();
     }
 
     @Override
@@ -63,8 +65,7 @@ final class DataServiceImpl implements DataService {
         }
         Optional<byte[]> data = store.read(Wire.positiveLong(ino, "ino"), Wire.nonNegativeInt(index, "index"),
                 Wire.positiveLong(version, "version"), first * Limits.PIECE_SIZE, count * Limits.PIECE_SIZE);
-        return data.<Map<String, Object>>map(d -> Map.of("found", true, "pieces", Md5.pieces(d)))
-                .orElse(Map.of("found", false));
+        return data.map(PieceCheck::of).orElse(PieceCheck.absent()).toWire();
     }
 
     private static int rangeLength(int length) {
@@ -122,13 +123,12 @@ final class DataServiceImpl implements DataService {
     public Map<String, Object> usage() {
         long[] u = store.usage();
         long[] c = store.capacity();
-        return Map.of("replicas", Wire.ofLong(u[0]), "usedBytes", Wire.ofLong(u[1]),
-                "totalBytes", Wire.ofLong(c[0]), "freeBytes", Wire.ofLong(c[1]));
+        return new StoreSpace(c[0], c[1], u[0], u[1]).toWire();
     }
 
     @Override
     public Map<String, Object> ping() {
         long[] c = store.capacity();
-        return Map.of("totalBytes", Wire.ofLong(c[0]), "freeBytes", Wire.ofLong(c[1]));
+        return StoreSpace.ofDisk(c[0], c[1]).diskToWire();
     }
 }

@@ -6,6 +6,8 @@ import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Md5;
 import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.ReplicaBytes;
+import org.quorumfs.common.protocol.ReplicaCheck;
 import org.quorumfs.common.protocol.Wire;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,6 +17,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -63,7 +66,7 @@ final class BlockReader {
         int first = config.readAll() ? candidates.size() : Math.min(config.qr(), candidates.size());
         List<DataServerHandle> rest = new ArrayList<>(candidates.subList(first, candidates.size()));
         rest.addAll(missed);
-        Map<DataServerHandle, Future<Map<String, Object>>> slow = new LinkedHashMap<>();
+        Map<DataServerHandle, Future<Asked>> slow = new LinkedHashMap<>();
         Map<DataServerHandle, Answer> answers = ask(ino, block, candidates.subList(0, first), true,
                 rest.isEmpty() ? null : slow);
         if (answers.values().stream().anyMatch(a -> a.state() != State.GOOD) || answered(answers) < config.qr()) {
@@ -98,15 +101,15 @@ final class BlockReader {
      * pending reply put in {@code slow}; without, every answer is waited for (up to the timeout).
      */
     private Map<DataServerHandle, Answer> ask(long ino, BlockRecord block, List<DataServerHandle> servers,
-                                              boolean needData, Map<DataServerHandle, Future<Map<String, Object>>> slow) {
-        Map<DataServerHandle, Future<Map<String, Object>>> pending = new LinkedHashMap<>();
+                                              boolean needData, Map<DataServerHandle, Future<Asked>> slow) {
+        Map<DataServerHandle, Future<Asked>> pending = new LinkedHashMap<>();
         String id = Wire.ofLong(ino);
         String version = Wire.ofLong(block.version());
         boolean fetch = needData;
         for (DataServerHandle s : servers) {
             boolean bytes = fetch;
-            pending.put(s, replicas.submit(s, ds -> bytes ? ds.get(id, block.index(), version)
-                    : ds.check(id, block.index(), version)));
+            pending.put(s, replicas.submit(s, ds -> bytes ? new Asked(true, ds.get(id, block.index(), version))
+                    : new Asked(false, ds.check(id, block.index(), version))));
             fetch = false;
         }
         Map<DataServerHandle, Answer> answers = new LinkedHashMap<>();
@@ -142,7 +145,7 @@ final class BlockReader {
         for (Map.Entry<DataServerHandle, Answer> e : answers.entrySet()) {
             if (e.getValue().state() == State.GOOD) {
                 Answer a = judge(block, replicas.submit(e.getKey(),
-                        ds -> ds.get(Wire.ofLong(ino), block.index(), Wire.ofLong(block.version()))));
+                        ds -> new Asked(true, ds.get(Wire.ofLong(ino), block.index(), Wire.ofLong(block.version())))));
                 if (a.state() != State.NO_ANSWER) {
                     e.setValue(a);
                 }
@@ -153,8 +156,12 @@ final class BlockReader {
         }
     }
 
-    private static Answer judge(BlockRecord block, Future<Map<String, Object>> reply) {
-        Map<String, Object> r;
+    /** A server's answer, as it came, and whether it was asked for the bytes or for a check. */
+    private record Asked(boolean bytes, Map<String, Object> answer) {
+    }
+
+    private static Answer judge(BlockRecord block, Future<Asked> reply) {
+        Asked r;
         try {
             r = reply.get();
         } catch (ExecutionException e) {
@@ -163,16 +170,19 @@ final class BlockReader {
             Thread.currentThread().interrupt();
             return new Answer(State.NO_ANSWER, null, "interrupted");
         }
+        String missing = "missing or stale (no replica of version " + block.version() + ")";
         try {
-            if (!Wire.toBoolean(Wire.member(r, "found"), "found")) {
-                return new Answer(State.BAD, null, "missing or stale (no replica of version " + block.version() + ")");
+            if (!r.bytes()) {
+                ReplicaCheck c = ReplicaCheck.fromWire(r.answer());
+                return !c.found() ? new Answer(State.BAD, null, missing)
+                        : c.vouchesFor(block) ? new Answer(State.GOOD, null, "vouched")
+                        : new Answer(State.BAD, null, "corrupt (MD5 mismatch)");
             }
-            if (!r.containsKey("data")) {
-                boolean intact = Wire.toInt(Wire.member(r, "length"), "length") == block.length()
-                        && block.md5().equals(Wire.toStr(Wire.member(r, "md5"), "md5"));
-                return intact ? new Answer(State.GOOD, null, "vouched") : new Answer(State.BAD, null, "corrupt (MD5 mismatch)");
+            Optional<byte[]> got = ReplicaBytes.fromWire(r.answer()).bytes();
+            if (got.isEmpty()) {
+                return new Answer(State.BAD, null, missing);
             }
-            byte[] data = Wire.toBytes(Wire.member(r, "data"), "data");
+            byte[] data = got.get();
             if (data.length != block.length() || !Md5.hex(data).equals(block.md5())) {
                 return new Answer(State.BAD, null, "corrupt (MD5 mismatch)");
             }

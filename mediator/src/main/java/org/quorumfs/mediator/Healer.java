@@ -8,6 +8,7 @@ import org.quorumfs.common.protocol.DataService;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.ReplicaBytes;
 import org.quorumfs.common.protocol.ReplicaInfo;
 import org.quorumfs.common.protocol.Wire;
 import org.quorumfs.common.rpc.EncodedCall;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
@@ -192,12 +194,8 @@ public final class Healer implements AutoCloseable {
 
     private byte[] verifiedCopy(String source, String ino, int index, String version, BlockRecord b) {
         try {
-            Map<String, Object> r = data.get(source).get(ino, index, version);
-            if (!Wire.toBoolean(r.get("found"), "found")) {
-                return null;
-            }
-            byte[] bytes = Wire.toBytes(r.get("data"), "data");
-            return bytes.length == b.length() && Md5.hex(bytes).equals(b.md5()) ? bytes : null;
+            Optional<byte[]> got = ReplicaBytes.fromWire(data.get(source).get(ino, index, version)).bytes();
+            return got.filter(bytes -> bytes.length == b.length() && Md5.hex(bytes).equals(b.md5())).orElse(null);
         } catch (FsException e) {
             return null;
         }

@@ -15,6 +15,7 @@ import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
 import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.StoreSpace;
 import org.quorumfs.common.protocol.Wire;
 import org.quorumfs.common.rpc.RpcClient;
 import org.slf4j.Logger;
@@ -335,9 +336,9 @@ public final class Mediator implements AutoCloseable {
         long free = Long.MAX_VALUE;
         for (DataServerHandle s : replicas.servers()) {
             try {
-                Map<String, Object> p = s.call(ds -> ds.ping());
-                total = Math.min(total, Wire.nonNegativeLong(p.get("totalBytes"), "totalBytes"));
-                free = Math.min(free, Wire.nonNegativeLong(p.get("freeBytes"), "freeBytes"));
+                StoreSpace disk = StoreSpace.diskFromWire(s.call(ds -> ds.ping()));
+                total = Math.min(total, disk.totalBytes());
+                free = Math.min(free, disk.freeBytes());
             } catch (FsException e) {
                 log.debug("statfs: {} did not answer", s);
             }

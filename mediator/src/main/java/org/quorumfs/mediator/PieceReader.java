@@ -5,6 +5,8 @@ import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
 import org.quorumfs.common.protocol.Md5;
+import org.quorumfs.common.protocol.PieceCheck;
+import org.quorumfs.common.protocol.ReplicaBytes;
 import org.quorumfs.common.protocol.Wire;
 
 import java.util.ArrayList;
@@ -113,16 +115,13 @@ final class PieceReader {
             boolean allGood = true;
             try {
                 Map<String, Object> r = bytes.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (Wire.toBoolean(Wire.member(r, "found"), "found")) {
-                    byte[] d = Wire.toBytes(Wire.member(r, "data"), "data");
-                    if (d.length == to - from && Md5.pieces(d).equals(expected)) {
-                        data = d;
-                    }
+                Optional<byte[]> d = ReplicaBytes.fromWire(r).bytes();
+                if (d.isPresent() && d.get().length == to - from && Md5.pieces(d.get()).equals(expected)) {
+                    data = d.get();
                 }
                 for (Future<Map<String, Object>> f : vouches) {
                     Map<String, Object> v = f.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-                    allGood &= Wire.toBoolean(Wire.member(v, "found"), "found")
-                            && expected.equals(Wire.toStr(Wire.member(v, "pieces"), "pieces"));
+                    allGood &= PieceCheck.fromWire(v).vouchesFor(expected);
                 }
             } catch (ExecutionException | TimeoutException | FsException e) {
                 return Optional.empty();

@@ -16,32 +16,27 @@ public interface DataService {
     @SmallAnswer
     boolean put(String ino, int index, String version, byte[] data);
 
-    /**
-     * Reads a replica: {@code {found: true, data: bytes}}, or {@code {found: false}} when this
-     * server holds no replica of that version (missing or stale).
-     */
+    /** Reads a replica: a {@link ReplicaBytes}, empty when this server holds no replica of that version. */
     Map<String, Object> get(String ino, int index, String version);
 
     /**
-     * Vouches for a replica without sending it: {@code {found: true, length: int, md5: hex}} of the
-     * replica as it is on this server's disk, or {@code {found: false}}. Lets a read count Qr
-     * answering replicas while moving the bytes of only one.
+     * Vouches for a replica without sending it: a {@link ReplicaCheck} of the replica as it is on
+     * this server's disk. Lets a read count Qr answering replicas while moving the bytes of only one.
      */
     @SmallAnswer
     Map<String, Object> check(String ino, int index, String version);
 
     /**
-     * Reads {@code length} bytes from {@code offset} of a replica (fewer at its end):
-     * {@code {found: true, data: bytes}}, or {@code {found: false}} when this server holds no replica
-     * of that version. A read of part of a block moves only that part.
+     * Reads {@code length} bytes from {@code offset} of a replica (fewer at its end): a
+     * {@link ReplicaBytes}, empty when this server holds no replica of that version. A read of part
+     * of a block moves only that part.
      */
     Map<String, Object> getRange(String ino, int index, String version, int offset, int length);
 
     /**
      * Vouches for pieces [{@code firstPiece}, {@code firstPiece + count}) of a replica
-     * ({@link Limits#PIECE_SIZE} bytes each, the last one possibly short) without sending them:
-     * {@code {found: true, pieces: 32 hex digits per piece that the replica has}}, or
-     * {@code {found: false}}.
+     * ({@link Limits#PIECE_SIZE} bytes each, the last one possibly short) without sending them: a
+     * {@link PieceCheck}.
      */
     @SmallAnswer
     Map<String, Object> checkPieces(String ino, int index, String version, int firstPiece, int count);
@@ -75,14 +70,11 @@ public interface DataService {
      */
     Object[] list(Map<String, Object> after, int limit);
 
-    /**
-     * What this server holds, for status: {@code replicas}, {@code usedBytes}, {@code totalBytes},
-     * {@code freeBytes} (decimal strings). Walks the store: not for every call.
-     */
+    /** What this server holds and its disk, for status: a {@link StoreSpace}. Walks the store: not for every call. */
     @SmallAnswer
     Map<String, Object> usage();
 
-    /** Liveness and capacity: {@code totalBytes}, {@code freeBytes} (decimal strings). */
+    /** Liveness and capacity: the disk of a {@link StoreSpace} ({@link StoreSpace#diskToWire}). */
     @SmallAnswer
     Map<String, Object> ping();
 }

@@ -6,7 +6,9 @@ import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.DataService;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.ReplicaCheck;
 import org.quorumfs.common.protocol.ReplicaInfo;
+import org.quorumfs.common.protocol.StoreSpace;
 import org.quorumfs.common.protocol.Wire;
 import org.quorumfs.common.rpc.RpcClient;
 import org.quorumfs.common.rpc.RpcTimeouts;
@@ -70,10 +72,9 @@ public final class StatusMain implements Callable<Integer> {
         for (String d : cluster.data) {
             HostAndPort at = org.quorumfs.mediator.MediatorConfig.endpoint(d);
             try {
-                Map<String, Object> u = new RpcClient(at, QUICK).proxy(DataService.class).usage();
+                StoreSpace u = StoreSpace.fromWire(new RpcClient(at, QUICK).proxy(DataService.class).usage());
                 out.append(String.format("data server   %-21s up    %s replicas, %s used, %s free of %s%n", at,
-                        Wire.toLong(u.get("replicas"), "replicas"), size(Wire.toLong(u.get("usedBytes"), "usedBytes")),
-                        size(Wire.toLong(u.get("freeBytes"), "freeBytes")), size(Wire.toLong(u.get("totalBytes"), "totalBytes"))));
+                        u.replicas(), size(u.usedBytes()), size(u.freeBytes()), size(u.totalBytes())));
             } catch (FsException e) {
                 down++;
                 out.append(String.format("data server   %-21s DOWN  %s%n", at, e.getMessage()));
@@ -143,9 +144,9 @@ public final class StatusMain implements Callable<Integer> {
 
     private static String replica(DataService ds, long ino, BlockStatus b) {
         try {
-            Map<String, Object> c = ds.check(Wire.ofLong(ino), b.block().index(), Wire.ofLong(b.block().version()));
-            if (Wire.toBoolean(c.get("found"), "found")) {
-                return b.block().md5().equals(Wire.toStr(c.get("md5"), "md5")) ? "good" : "corrupt";
+            ReplicaCheck c = ReplicaCheck.fromWire(ds.check(Wire.ofLong(ino), b.block().index(), Wire.ofLong(b.block().version())));
+            if (c.found()) {
+                return c.vouchesFor(b.block()) ? "good" : "corrupt";
             }
             Object[] held = ds.list(Map.of("ino", Wire.ofLong(ino), "index", b.block().index(), "version", "0"), 1);
             boolean older = held.length > 0 && ReplicaInfo.fromWire(held[0]).ino() == ino
