@@ -3,6 +3,8 @@ package org.quorumfs.client;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
 import org.quorumfs.common.protocol.NewEntry;
+import org.quorumfs.common.protocol.OpenedFile;
+import org.quorumfs.common.protocol.SessionGrant;
 import org.quorumfs.mediator.Batches;
 import org.quorumfs.mediator.Mediator;
 import org.slf4j.Logger;
@@ -30,7 +32,7 @@ final class MountSession implements AutoCloseable {
     private static final int GARBAGE_EVERY_RENEWALS = 3;
 
     private final Mediator mediator;
-    private final Mediator.Session session;
+    private final SessionGrant session;
     private final Supplier<Collection<Long>> openInodes;
     private final ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "mount-session");
@@ -53,7 +55,7 @@ final class MountSession implements AutoCloseable {
     }
 
     /** Holds {@code ino} open: its attributes and first blocks. */
-    Mediator.Opened open(long ino) {
+    OpenedFile open(long ino) {
         return mediator.open(session.id(), ino, BlockMap.WINDOW);
     }
 

@@ -1,10 +1,10 @@
 package org.quorumfs.client;
 
-import org.quorumfs.common.protocol.Attributes;
 import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.OpenedFile;
 import org.quorumfs.mediator.Mediator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,7 +67,7 @@ final class OpenFiles {
         }
         // A small file's block, as a listing answered it, is read while the open is on the way.
         Mediator.EarlyRead early = smallFileGuess.map(g -> mediator.readEarly(ino, g)).orElse(null);
-        Mediator.Opened o = session.open(ino);
+        OpenedFile o = session.open(ino);
         return install(ino, o.attributes().size(), false, o.blocks(), writable, early);
     }
 

@@ -6,6 +6,7 @@ import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.Md5;
 import org.quorumfs.common.protocol.DataService;
 import org.quorumfs.common.protocol.ErrorCode;
+import org.quorumfs.common.protocol.FsCounts;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.MetaService;
 import org.quorumfs.common.protocol.ReplicaBytes;
@@ -332,7 +333,7 @@ public final class Healer implements AutoCloseable {
         }
         String afterIno = cursor.substring(0, cursor.indexOf('/'));
         int afterIndex = Integer.parseInt(cursor.substring(cursor.indexOf('/') + 1));
-        long total = Wire.toLong(meta.statfs().get("blocks"), "blocks");
+        long total = FsCounts.fromWire(meta.statfs()).blocks();
         long checked = number(checkedKey);
         long bad = number(badKey);
         long repaired = number(repairedKey);

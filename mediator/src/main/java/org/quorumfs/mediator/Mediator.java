@@ -14,7 +14,11 @@ import org.quorumfs.common.protocol.ListedEntry;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
+import org.quorumfs.common.protocol.FsCounts;
 import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.OpenedFile;
+import org.quorumfs.common.protocol.SessionGrant;
+import org.quorumfs.common.protocol.Truncation;
 import org.quorumfs.common.protocol.StoreSpace;
 import org.quorumfs.common.protocol.Wire;
 import org.quorumfs.common.rpc.RpcClient;
@@ -25,7 +29,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutionException;
@@ -195,14 +198,8 @@ public final class Mediator implements AutoCloseable {
     // ---- sessions: a mount's open files survive an unlink anywhere until their last close ----
 
     /** A new session: its id and lease. */
-    public Session openSession() {
-        Map<String, Object> m = meta.openSession();
-        return new Session(Wire.toStr(m.get("session"), "session"),
-                java.time.Duration.ofMillis(Wire.toInt(m.get("leaseMillis"), "leaseMillis")));
-    }
-
-    /** A mount's session at the meta-server. */
-    public record Session(String id, java.time.Duration lease) {
+    public SessionGrant openSession() {
+        return SessionGrant.fromWire(meta.openSession());
     }
 
     /** Whether the meta-server still knew the session (false: its holds lapsed). */
@@ -218,17 +215,8 @@ public final class Mediator implements AutoCloseable {
     }
 
     /** {@code session} holds {@code ino} open; its attributes and its first {@code blockCount} blocks. */
-    public Opened open(String session, long ino, int blockCount) {
-        Map<String, Object> m = meta.open(session, id(ino), blockCount);
-        List<BlockStatus> blocks = new ArrayList<>();
-        for (Object o : Wire.toArray(m.get("blocks"), "blocks")) {
-            blocks.add(BlockStatus.fromWire(o));
-        }
-        return new Opened(Attributes.fromWire(m.get("attributes")), blocks);
-    }
-
-    /** What an open learns: the attributes, and the committed blocks asked for. */
-    public record Opened(Attributes attributes, List<BlockStatus> blocks) {
+    public OpenedFile open(String session, long ino, int blockCount) {
+        return OpenedFile.fromWire(meta.open(session, id(ino), blockCount));
     }
 
     /** {@code session} closes each of {@code inos} once, in one call; the replicas of unlinked files that freed go. */
@@ -331,7 +319,7 @@ public final class Mediator implements AutoCloseable {
 
     /** Files and bytes in the filesystem, and the space of the fullest reachable data server. */
     public FsStats statfs() {
-        Map<String, Object> m = meta.statfs();
+        FsCounts counts = FsCounts.fromWire(meta.statfs());
         long total = Long.MAX_VALUE;
         long free = Long.MAX_VALUE;
         for (DataServerHandle s : replicas.servers()) {
@@ -347,8 +335,7 @@ public final class Mediator implements AutoCloseable {
             total = 0;
             free = 0;
         }
-        return new FsStats(Wire.toInt(m.get("files"), "files"), Wire.nonNegativeLong(m.get("bytes"), "bytes"),
-                total, free);
+        return new FsStats(counts.files(), counts.bytes(), total, free);
     }
 
     /** Sizes as statfs reports them. */
@@ -591,9 +578,10 @@ public final class Mediator implements AutoCloseable {
                     tail = Optional.of(writer.store(ino, index, data, st.get().block().version()));
                 }
             }
-            Map<String, Object> r;
+            Truncation r;
             try {
-                r = meta.truncate(id(ino), Wire.ofLong(size), tail.map(BlockCommit::toWire).orElse(Collections.emptyMap()));
+                r = Truncation.fromWire(meta.truncate(id(ino), Wire.ofLong(size),
+                        tail.map(BlockCommit::toWire).orElse(Collections.emptyMap())));
             } catch (FsException e) {
                 tail.ifPresent(t -> writer.discardEverywhere(ino, t.block()));
                 if (e.code() != ErrorCode.VERSION_CONFLICT || attempt == CAS_TRIES) {
@@ -603,11 +591,10 @@ public final class Mediator implements AutoCloseable {
                 continue;
             }
             tail.ifPresent(t -> prune(ino, t.block().index(), t.block().version()));
-            for (Object o : Wire.toArray(r.get("dropped"), "dropped")) {
-                BlockRecord b = BlockRecord.fromWire(o);
+            for (BlockRecord b : r.dropped()) {
                 prune(ino, b.index(), b.version() + 1);
             }
-            return Attributes.fromWire(r.get("attributes"));
+            return r.attributes();
         }
     }
 

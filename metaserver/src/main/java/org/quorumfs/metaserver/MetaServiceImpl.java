@@ -2,18 +2,20 @@ package org.quorumfs.metaserver;
 
 import org.quorumfs.common.protocol.AttributeChanges;
 import org.quorumfs.common.protocol.BlockCommit;
-import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.DirEntry;
 import org.quorumfs.common.protocol.ListedEntry;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FileType;
+import org.quorumfs.common.protocol.FsCounts;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
 import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.SessionGrant;
 import org.quorumfs.common.protocol.Wire;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
@@ -136,8 +138,7 @@ final class MetaServiceImpl implements MetaService {
     @Override
     public Map<String, Object> statfs() {
         long[] counts = store.statfs();
-        return Map.of("files", (int) Math.min(Integer.MAX_VALUE, counts[0]), "bytes", Wire.ofLong(counts[1]),
-                "blocks", Wire.ofLong(counts[2]), "missed", Wire.ofLong(counts[3]), "garbage", Wire.ofLong(counts[4]));
+        return new FsCounts((int) Math.min(Integer.MAX_VALUE, counts[0]), counts[1], counts[2], counts[3], counts[4]).toWire();
     }
 
     @Override
@@ -164,9 +165,7 @@ final class MetaServiceImpl implements MetaService {
     @Override
     public Map<String, Object> truncate(String ino, String size, Map<String, Object> tail) {
         Optional<BlockCommit> t = tail.isEmpty() ? Optional.empty() : Optional.of(BlockCommit.fromWire(tail));
-        MetaStore.TruncateResult r = store.truncate(ino(ino, "ino"), Wire.nonNegativeLong(size, "size"), t);
-        return Map.of("attributes", r.attributes().toWire(),
-                "dropped", r.dropped().stream().map(BlockRecord::toWire).toArray());
+        return store.truncate(ino(ino, "ino"), Wire.nonNegativeLong(size, "size"), t).toWire();
     }
 
     @Override
@@ -272,7 +271,7 @@ final class MetaServiceImpl implements MetaService {
 
     @Override
     public Map<String, Object> openSession() {
-        return Map.of("session", sessions.open(), "leaseMillis", (int) sessions.leaseMillis());
+        return new SessionGrant(sessions.open(), Duration.ofMillis(sessions.leaseMillis())).toWire();
     }
 
     @Override
@@ -290,9 +289,7 @@ final class MetaServiceImpl implements MetaService {
         if (blockCount < 0 || blockCount > Limits.MAX_PAGE) {
             throw FsException.invalid("blockCount must be 0.." + Limits.MAX_PAGE + ", got " + blockCount);
         }
-        MetaStore.Opened o = store.open(liveSession(session), ino(ino, "ino"), blockCount);
-        return Map.of("attributes", o.attributes().toWire(),
-                "blocks", o.blocks().stream().map(BlockStatus::toWire).toArray());
+        return store.open(liveSession(session), ino(ino, "ino"), blockCount).toWire();
     }
 
     @Override

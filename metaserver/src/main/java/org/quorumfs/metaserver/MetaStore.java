@@ -12,6 +12,8 @@ import org.quorumfs.common.protocol.FileType;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
 import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.OpenedFile;
+import org.quorumfs.common.protocol.Truncation;
 import org.quorumfs.common.protocol.NewEntry;
 import org.quorumfs.common.protocol.RemovedEntry;
 import org.slf4j.Logger;
@@ -388,7 +390,7 @@ final class MetaStore implements AutoCloseable {
     }
 
     /** Sets the size; returns the new attributes and the blocks dropped (whose replicas are garbage). */
-    TruncateResult truncate(long ino, long size, Optional<BlockCommit> tail) {
+    Truncation truncate(long ino, long size, Optional<BlockCommit> tail) {
         return tx(() -> {
             regularFile(ino);
             if (size > Limits.MAX_FILE_SIZE) {
@@ -417,12 +419,10 @@ final class MetaStore implements AutoCloseable {
             update("DELETE FROM missed WHERE ino=? AND idx>=?", ino, firstDropped);
             long now = now();
             update("UPDATE inodes SET size=?, mtime=?, ctime=? WHERE ino=?", size, now, now, ino);
-            return new TruncateResult(attributes(ino), dropped);
+            return new Truncation(attributes(ino), dropped);
         });
     }
 
-    record TruncateResult(Attributes attributes, List<BlockRecord> dropped) {
-    }
 
     record Missed(long ino, int index, String server) {
     }
@@ -449,7 +449,7 @@ final class MetaStore implements AutoCloseable {
     // ---- holds: inodes open in some session ----
 
     /** {@code session} opens {@code ino}: its attributes, and its blocks below {@code blockCount}. */
-    Opened open(String session, long ino, int blockCount) {
+    OpenedFile open(String session, long ino, int blockCount) {
         return txWithoutFsync(() -> {
             Attributes a = attributes(ino);
             if (a.isDirectory()) {
@@ -458,12 +458,10 @@ final class MetaStore implements AutoCloseable {
             hold(session, ino);
             List<BlockStatus> blocks = a.type() == FileType.REGULAR && blockCount > 0
                     ? blockStatuses(ino, 0, blockCount) : List.of();
-            return new Opened(a, blocks);
+            return new OpenedFile(a, blocks);
         });
     }
 
-    record Opened(Attributes attributes, List<BlockStatus> blocks) {
-    }
 
     /** {@code session} closes {@code ino} once; returns {@code ino} if that freed it, else 0. */
     long close(String session, long ino) {

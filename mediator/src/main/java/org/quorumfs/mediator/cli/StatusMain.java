@@ -4,6 +4,7 @@ import org.quorumfs.common.rpc.SecurityOptions;
 import com.google.common.net.HostAndPort;
 import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.DataService;
+import org.quorumfs.common.protocol.FsCounts;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.MetaService;
 import org.quorumfs.common.protocol.ReplicaCheck;
@@ -51,9 +52,9 @@ public final class StatusMain implements Callable<Integer> {
     public Integer call() {
         HostAndPort metaAt = org.quorumfs.mediator.MediatorConfig.endpoint(cluster.meta);
         MetaService meta = new RpcClient(metaAt, QUICK).proxy(MetaService.class);
-        Map<String, Object> counts;
+        FsCounts counts;
         try {
-            counts = meta.statfs();
+            counts = FsCounts.fromWire(meta.statfs());
         } catch (FsException e) {
             System.out.println("UNREACHABLE: meta-server " + metaAt + " does not answer (" + e.getMessage() + ")");
             return UNREACHABLE;
@@ -61,13 +62,12 @@ public final class StatusMain implements Callable<Integer> {
         return path != null ? file(meta) : cluster(meta, metaAt, counts);
     }
 
-    private int cluster(MetaService meta, HostAndPort metaAt, Map<String, Object> counts) {
-        long missed = Wire.toLong(counts.get("missed"), "missed");
-        long garbage = Wire.toLong(counts.get("garbage"), "garbage");
+    private int cluster(MetaService meta, HostAndPort metaAt, FsCounts counts) {
+        long missed = counts.missed();
+        long garbage = counts.garbage();
         StringBuilder out = new StringBuilder();
         out.append(String.format("meta-server   %-21s up    %d files, %d blocks, %s in files%n", metaAt,
-                Wire.toInt(counts.get("files"), "files"), Wire.toLong(counts.get("blocks"), "blocks"),
-                size(Wire.toLong(counts.get("bytes"), "bytes"))));
+                counts.files(), counts.blocks(), size(counts.bytes())));
         int down = 0;
         for (String d : cluster.data) {
             HostAndPort at = org.quorumfs.mediator.MediatorConfig.endpoint(d);
@@ -96,7 +96,7 @@ public final class StatusMain implements Callable<Integer> {
         }
         if (!cursor.isEmpty()) {
             out.append(String.format("scrubbing     %s of %d blocks checked in this pass, %s bad so far%n",
-                    orZero(meta.state(Healer.SCRUB_CHECKED)), Wire.toLong(counts.get("blocks"), "blocks"),
+                    orZero(meta.state(Healer.SCRUB_CHECKED)), counts.blocks(),
                     orZero(meta.state(Healer.SCRUB_BAD))));
         }
         out.append(String.format("healer        %s replicas healed, %s replicas deleted as garbage, in all%n",
