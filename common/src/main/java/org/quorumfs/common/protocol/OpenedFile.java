@@ -1,6 +1,5 @@
 package org.quorumfs.common.protocol;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -15,10 +14,7 @@ public record OpenedFile(Attributes attributes, List<BlockStatus> blocks) {
 
     /** Throws {@code INVALID_ARGUMENT} for a malformed answer. */
     public static OpenedFile fromWire(Map<String, Object> m) {
-        List<BlockStatus> blocks = new ArrayList<>();
-        for (Object o : Wire.toArray(Wire.member(m, "blocks"), "blocks")) {
-            blocks.add(BlockStatus.fromWire(o));
-        }
-        return new OpenedFile(Attributes.fromWire(Wire.member(m, "attributes")), blocks);
+        return new OpenedFile(Attributes.fromWire(Wire.member(m, "attributes")),
+                Wire.toList(Wire.member(m, "blocks"), "blocks", BlockStatus::fromWire));
     }
 }

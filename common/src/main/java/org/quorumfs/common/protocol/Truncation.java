@@ -1,6 +1,5 @@
 package org.quorumfs.common.protocol;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -16,10 +15,7 @@ public record Truncation(Attributes attributes, List<BlockRecord> dropped) {
 
     /** Throws {@code INVALID_ARGUMENT} for a malformed answer. */
     public static Truncation fromWire(Map<String, Object> m) {
-        List<BlockRecord> dropped = new ArrayList<>();
-        for (Object o : Wire.toArray(Wire.member(m, "dropped"), "dropped")) {
-            dropped.add(BlockRecord.fromWire(o));
-        }
-        return new Truncation(Attributes.fromWire(Wire.member(m, "attributes")), dropped);
+        return new Truncation(Attributes.fromWire(Wire.member(m, "attributes")),
+                Wire.toList(Wire.member(m, "dropped"), "dropped", BlockRecord::fromWire));
     }
 }

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The one codec between Java values and standard XML-RPC values. Without extensions the wire has
@@ -93,6 +94,16 @@ public final class Wire {
         throw FsException.invalid(field + " must be an array, got " + describe(value));
     }
 
+    /** An array whose every element {@code element} reads (it throws for a malformed one). */
+    public static <T> List<T> toList(Object value, String field, Function<Object, T> element) {
+        Object[] array = toArray(value, field);
+        List<T> out = new ArrayList<>(array.length);
+        for (Object o : array) {
+            out.add(element.apply(o));
+        }
+        return out;
+    }
+
     @SuppressWarnings("unchecked")
     public static Map<String, Object> toStruct(Object value, String field) {
         if (value instanceof Map<?, ?> m) {
@@ -138,12 +149,7 @@ public final class Wire {
 
     /** An array of {@link #server} ids. */
     public static List<String> servers(Object value) {
-        Object[] array = toArray(value, "servers");
-        List<String> out = new ArrayList<>(array.length);
-        for (Object o : array) {
-            out.add(server(o));
-        }
-        return out;
+        return toList(value, "servers", Wire::server);
     }
 
     private static String describe(Object value) {
