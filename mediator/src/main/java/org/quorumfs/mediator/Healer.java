@@ -6,9 +6,11 @@ import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.Md5;
 import org.quorumfs.common.protocol.DataService;
 import org.quorumfs.common.protocol.ErrorCode;
+import org.quorumfs.common.protocol.FileBlock;
 import org.quorumfs.common.protocol.FsCounts;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.MissedReplica;
 import org.quorumfs.common.protocol.ReplicaBytes;
 import org.quorumfs.common.protocol.ReplicaInfo;
 import org.quorumfs.common.protocol.Wire;
@@ -118,11 +120,9 @@ public final class Healer implements AutoCloseable {
         Set<String> up = answering();
         Map<String, List<String>> byBlock = new TreeMap<>();
         for (Object o : meta.missedReplicas(PAGE * 10)) {
-            Map<String, Object> m = Wire.toStruct(o, "missed");
-            String server = Wire.toStr(m.get("server"), "server");
-            if (up.contains(server)) {
-                byBlock.computeIfAbsent(Wire.toStr(m.get("ino"), "ino") + "/" + Wire.toInt(m.get("index"), "index"),
-                        k -> new ArrayList<>()).add(server);
+            MissedReplica m = MissedReplica.fromWire(o);
+            if (up.contains(m.server())) {
+                byBlock.computeIfAbsent(m.ino() + "/" + m.index(), k -> new ArrayList<>()).add(m.server());
             }
         }
         if (byBlock.isEmpty()) {
@@ -348,9 +348,9 @@ public final class Healer implements AutoCloseable {
                 return true;
             }
             for (Object o : page) {
-                Map<String, Object> m = Wire.toStruct(o, "block");
-                long ino = Wire.toLong(m.get("ino"), "ino");
-                BlockStatus status = BlockStatus.fromWire(m.get("block"));
+                FileBlock fb = FileBlock.fromWire(o);
+                long ino = fb.ino();
+                BlockStatus status = fb.status();
                 long seenBefore = everyReplica.stats().badReplicasSeen.get();
                 long repairsBefore = everyReplica.stats().repairs.get();
                 try {

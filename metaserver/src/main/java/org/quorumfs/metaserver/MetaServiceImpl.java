@@ -10,7 +10,9 @@ import org.quorumfs.common.protocol.FileType;
 import org.quorumfs.common.protocol.FsCounts;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
+import org.quorumfs.common.protocol.FileBlock;
 import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.MissedReplica;
 import org.quorumfs.common.protocol.SessionGrant;
 import org.quorumfs.common.protocol.Wire;
 
@@ -173,9 +175,7 @@ final class MetaServiceImpl implements MetaService {
         if (limit < 1 || limit > Limits.MAX_PAGE) {
             throw FsException.invalid("limit must be 1.." + Limits.MAX_PAGE);
         }
-        return store.missed(limit).stream()
-                .map(m -> Map.of("ino", Wire.ofLong(m.ino()), "index", m.index(), "server", m.server()))
-                .toArray();
+        return store.missed(limit).stream().map(MissedReplica::toWire).toArray();
     }
 
     @Override
@@ -193,7 +193,7 @@ final class MetaServiceImpl implements MetaService {
             throw FsException.invalid("afterIndex must be -1 or more");
         }
         return store.blocksAfter(Wire.nonNegativeLong(afterIno, "afterIno"), afterIndex, limit).stream()
-                .map(b -> Map.of("ino", Wire.ofLong(b.ino()), "block", b.status().toWire())).toArray();
+                .map(FileBlock::toWire).toArray();
     }
 
     @Override

@@ -11,7 +11,9 @@ import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FileType;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
+import org.quorumfs.common.protocol.FileBlock;
 import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.common.protocol.MissedReplica;
 import org.quorumfs.common.protocol.OpenedFile;
 import org.quorumfs.common.protocol.Truncation;
 import org.quorumfs.common.protocol.NewEntry;
@@ -320,10 +322,6 @@ final class MetaStore implements AutoCloseable {
         });
     }
 
-    /** A committed block and its file. */
-    record FileBlock(long ino, BlockStatus status) {
-    }
-
     /** Committed blocks after (afterIno, afterIndex) in that order, at most {@code limit}. */
     List<FileBlock> blocksAfter(long afterIno, int afterIndex, int limit) {
         return tx(() -> {
@@ -424,17 +422,14 @@ final class MetaStore implements AutoCloseable {
     }
 
 
-    record Missed(long ino, int index, String server) {
-    }
-
-    List<Missed> missed(int limit) {
+    List<MissedReplica> missed(int limit) {
         return tx(() -> {
-            List<Missed> out = new ArrayList<>();
+            List<MissedReplica> out = new ArrayList<>();
             PreparedStatement s = prepared("SELECT ino, idx, server FROM missed ORDER BY ino, idx LIMIT ?");
             bind(s, limit);
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
-                    out.add(new Missed(r.getLong(1), r.getInt(2), r.getString(3)));
+                    out.add(new MissedReplica(r.getLong(1), r.getInt(2), r.getString(3)));
                 }
             }
             return out;

@@ -10,7 +10,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The meta-server's struct answers on the wire: the members a stock client sees, round trips, malformed answers refused. */
+/** The meta-server's struct answers and page entries on the wire: the members a stock client sees, round trips, malformed ones refused. */
 class MetaAnswersTest {
     private static final Attributes FILE = new Attributes(7, 0100644, 1, 0, 0, 5, 1, 2, 3, 0);
     private static final BlockRecord BLOCK = BlockRecord.of(0, 3, "hello".getBytes(StandardCharsets.UTF_8));
@@ -37,6 +37,18 @@ class MetaAnswersTest {
         FsCounts c = new FsCounts(3, 1L << 40, 9, 2, 1);
         assertThat(c.toWire()).containsEntry("files", 3).containsEntry("bytes", "1099511627776");
         assertThat(FsCounts.fromWire(c.toWire())).isEqualTo(c);
+    }
+
+    @Test
+    void theHealersPages_missedReplicasAndFileBlocks_comeBack() {
+        MissedReplica m = new MissedReplica(7, 2, "127.0.0.1:51235");
+        assertThat(m.toWire()).isEqualTo(Map.of("ino", "7", "index", 2, "server", "127.0.0.1:51235"));
+        assertThat(MissedReplica.fromWire(m.toWire())).isEqualTo(m);
+        FileBlock b = new FileBlock(7, new BlockStatus(BLOCK, List.of()));
+        assertThat(FileBlock.fromWire(b.toWire())).isEqualTo(b);
+        assertThatThrownBy(() -> MissedReplica.fromWire(Map.of("ino", "7", "index", 2, "server", "a b")))
+                .isInstanceOf(FsException.class);
+        assertThatThrownBy(() -> FileBlock.fromWire(Map.of("ino", "0", "block", BLOCK.toWire()))).isInstanceOf(FsException.class);
     }
 
     @Test
