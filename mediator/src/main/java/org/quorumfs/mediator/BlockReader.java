@@ -4,7 +4,6 @@ import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
-import org.quorumfs.common.protocol.Md5;
 import org.quorumfs.common.protocol.MetaService;
 import org.quorumfs.common.protocol.ReplicaBytes;
 import org.quorumfs.common.protocol.ReplicaCheck;
@@ -183,7 +182,7 @@ final class BlockReader {
                 return new Answer(State.BAD, null, missing);
             }
             byte[] data = got.get();
-            if (data.length != block.length() || !Md5.hex(data).equals(block.md5())) {
+            if (!block.isExactly(data)) {
                 return new Answer(State.BAD, null, "corrupt (MD5 mismatch)");
             }
             return new Answer(State.GOOD, data, "good");

@@ -3,7 +3,6 @@ package org.quorumfs.mediator;
 import com.google.common.net.HostAndPort;
 import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
-import org.quorumfs.common.protocol.Md5;
 import org.quorumfs.common.protocol.DataService;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FileBlock;
@@ -112,17 +111,21 @@ public final class Healer implements AutoCloseable {
         return up;
     }
 
+    /** A block of a file, as the records of missed replicas name it. */
+    private record BlockOf(long ino, int index) {
+    }
+
     /**
      * Heals every recorded missed replica on a server that answers now. Returns how many records
      * were cleared.
      */
     public int healMissed() {
         Set<String> up = answering();
-        Map<String, List<String>> byBlock = new TreeMap<>();
+        Map<BlockOf, List<String>> byBlock = new LinkedHashMap<>();
         for (Object o : meta.missedReplicas(PAGE * 10)) {
             MissedReplica m = MissedReplica.fromWire(o);
             if (up.contains(m.server())) {
-                byBlock.computeIfAbsent(m.ino() + "/" + m.index(), k -> new ArrayList<>()).add(m.server());
+                byBlock.computeIfAbsent(new BlockOf(m.ino(), m.index()), k -> new ArrayList<>()).add(m.server());
             }
         }
         if (byBlock.isEmpty()) {
@@ -131,11 +134,8 @@ public final class Healer implements AutoCloseable {
         long before = mediator.stats().repairs.get();
         java.util.concurrent.atomic.AtomicInteger copied = new java.util.concurrent.atomic.AtomicInteger();
         List<Future<?>> work = new ArrayList<>();
-        byBlock.forEach((key, servers) -> {
-            long ino = Long.parseLong(key.substring(0, key.indexOf('/')));
-            int index = Integer.parseInt(key.substring(key.indexOf('/') + 1));
-            work.add(pool.submit(() -> copied.addAndGet(healBlock(ino, index, servers, up))));
-        });
+        byBlock.forEach((block, servers) ->
+                work.add(pool.submit(() -> copied.addAndGet(healBlock(block.ino(), block.index(), servers, up)))));
         awaitAll(work);
         int repaired = copied.get() + (int) (mediator.stats().repairs.get() - before);
         add(HEALED_TOTAL, repaired);
@@ -196,7 +196,7 @@ public final class Healer implements AutoCloseable {
     private byte[] verifiedCopy(String source, String ino, int index, String version, BlockRecord b) {
         try {
             Optional<byte[]> got = ReplicaBytes.fromWire(data.get(source).get(ino, index, version)).bytes();
-            return got.filter(bytes -> bytes.length == b.length() && Md5.hex(bytes).equals(b.md5())).orElse(null);
+            return got.filter(b::isExactly).orElse(null);
         } catch (FsException e) {
             return null;
         }

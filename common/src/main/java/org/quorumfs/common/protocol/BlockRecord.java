@@ -41,6 +41,11 @@ public record BlockRecord(int index, long version, int length, String md5, Strin
         return new BlockRecord(index, version, data.length, Md5.hex(data), Md5.pieces(data));
     }
 
+    /** Whether {@code data} is exactly this block's bytes: its length and its MD5. */
+    public boolean isExactly(byte[] data) {
+        return data.length == length && Md5.hex(data).equals(md5);
+    }
+
     /** Whether a read may fetch and verify single pieces of this block. */
     public boolean hasPieces() {
         return !pieces.isEmpty();
