@@ -182,6 +182,39 @@ class SeedFaultsIT {
     }
 
     @Test
+    void aFileReadInOrder_staysRight_withEveryPieceOfAServerDamaged_andWithOneServerHungAndOneKilled() throws Exception {
+        cluster = MountedCluster.start(dir, 4, "");
+        out("head -c 6000000 /dev/urandom > big && md5sum < big > ../big.md5");
+        String md5 = out("cat ../big.md5");
+        // One byte flipped in every 64 KiB piece of server 0's replicas, lengths kept: whatever
+        // share of a block it is asked for is bad, and only the piece MD5s can tell.
+        cluster.bash("for f in " + cluster.replicas(0, "big") + "; do python3 -c \"import sys; p = sys.argv[1];"
+                + " b = bytearray(open(p, 'rb').read()); b[77::65536] = bytes(x ^ 0x55 for x in b[77::65536]);"
+                + " open(p, 'wb').write(b)\" $f; done").ok();
+        Path fresh = dir.resolve("fresh");
+        Files.createDirectories(fresh);
+        long hung = cluster.dataServerPid(1);
+        try {
+            cluster.mountAt(fresh).ok(); // a client with nothing of the file cached
+            assertThat(cluster.bash("md5sum < " + fresh + "/big").ok().out()).isEqualTo(md5);
+            // What a read saw of server 0 it rewrote; what it did not ask server 0 for, the scrub finds.
+            String servers = "--meta " + cluster.metaPort + " --data " + cluster.dataPortList(",");
+            assertThat(cluster.script("scrub --now " + servers).ok().out())
+                    .containsPattern(" [1-6] bad replicas found, [1-6] repaired, 0 blocks unrepairable");
+            assertThat(cluster.script("status " + fresh.resolve("big") + " " + servers).exit()).isZero();
+            // Read again by a cold client with server 1 hung and server 2 killed: servers 0 and 3 serve it.
+            cluster.script("umount " + fresh).ok();
+            out("$FREEZE " + hung);
+            cluster.script("kill-server " + port(2)).ok();
+            cluster.mountAt(fresh).ok();
+            assertThat(cluster.bash("md5sum < " + fresh + "/big").ok().out()).isEqualTo(md5);
+        } finally {
+            out("kill -CONT " + hung);
+            cluster.unmountIfMounted(fresh);
+        }
+    }
+
+    @Test
     void writeQuorumUnreachable_echoFailsWithIoError_andTheOldContentSurvives() throws Exception {
         cluster = MountedCluster.start(dir, 4, "");
         out("echo 'This is file1' > file1");

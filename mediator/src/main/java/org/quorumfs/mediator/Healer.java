@@ -170,7 +170,7 @@ public final class Healer implements AutoCloseable {
                 }
             }
             if (bytes == null) {
-                mediator.readBlock(ino, status);
+                mediator.readAndRepair(ino, status);
                 return 0;
             }
             EncodedCall put = EncodedCall.of(DataService.class, "put", id, index, version, bytes);
@@ -354,7 +354,7 @@ public final class Healer implements AutoCloseable {
                 long seenBefore = everyReplica.stats().badReplicasSeen.get();
                 long repairsBefore = everyReplica.stats().repairs.get();
                 try {
-                    everyReplica.readBlock(ino, status);
+                    everyReplica.readAndRepair(ino, status);
                 } catch (FsException e) {
                     if (e.code() != ErrorCode.STALE && e.code() != ErrorCode.INVALID_ARGUMENT) {
                         unrepairable++;

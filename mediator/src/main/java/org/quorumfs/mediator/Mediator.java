@@ -359,10 +359,20 @@ public final class Mediator implements AutoCloseable {
     }
 
     /**
-     * The verified bytes of a committed block. If no replica of that version is found because a
-     * writer has meanwhile committed (and pruned) a newer one, the newer one is read instead.
+     * The verified bytes of a committed block: each of the Qr servers sends its share of the
+     * pieces when all is well, else as {@link #readAndRepair}.
      */
     public byte[] readBlock(long ino, BlockStatus status) {
+        return pieceReader.readShared(ino, status).orElseGet(() -> readAndRepair(ino, status));
+    }
+
+    /**
+     * The verified bytes of a committed block, read whole: Qr replicas (all in read-all mode) are
+     * checked in full, widening to the others when one is bad or silent, and every bad replica
+     * seen is rewritten. If no replica of that version is found because a writer has meanwhile
+     * committed (and pruned) a newer one, the newer one is read instead.
+     */
+    public byte[] readAndRepair(long ino, BlockStatus status) {
         BlockStatus current = status;
         for (int attempt = 0; ; attempt++) {
             try {
@@ -383,7 +393,7 @@ public final class Mediator implements AutoCloseable {
     /**
      * Verified bytes [{@code offset}, {@code offset + length}) of a committed block (fewer at its
      * end). Only the pieces the range lies in are moved and verified when every replica asked is
-     * good; otherwise the whole block is read, with widening and repair as in {@link #readBlock}.
+     * good; otherwise the whole block is read, with widening and repair as in {@link #readAndRepair}.
      */
     public byte[] readRange(long ino, BlockStatus status, int offset, int length) {
         if (offset < 0 || length < 0 || offset > blockSize) {
@@ -393,7 +403,7 @@ public final class Mediator implements AutoCloseable {
         if (part.isPresent()) {
             return part.get();
         }
-        byte[] whole = readBlock(ino, status);
+        byte[] whole = readAndRepair(ino, status);
         int from = Math.min(offset, whole.length);
         return Arrays.copyOfRange(whole, from, (int) Math.min(whole.length, (long) offset + length));
     }

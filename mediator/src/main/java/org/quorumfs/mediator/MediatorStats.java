@@ -7,6 +7,7 @@ public final class MediatorStats {
     final AtomicLong blockWrites = new AtomicLong();
     final AtomicLong blockReads = new AtomicLong();
     final AtomicLong pieceReads = new AtomicLong();
+    final AtomicLong sharedReads = new AtomicLong();
     final AtomicLong earlyReads = new AtomicLong();
     final AtomicLong quorumFailures = new AtomicLong();
     final AtomicLong badReplicasSeen = new AtomicLong();
@@ -23,6 +24,11 @@ public final class MediatorStats {
     /** Reads of part of a block that moved and verified only its pieces. */
     public long pieceReads() {
         return pieceReads.get();
+    }
+
+    /** Of {@link #blockReads}, those where each of the Qr servers sent its share of the pieces. */
+    public long sharedReads() {
+        return sharedReads.get();
     }
 
     /** Small files read while their open was on the way, whose open then confirmed the block read. */
@@ -44,7 +50,8 @@ public final class MediatorStats {
 
     @Override
     public String toString() {
-        return "blockWrites=" + blockWrites + " blockReads=" + blockReads + " pieceReads=" + pieceReads + " earlyReads=" + earlyReads
+        return "blockWrites=" + blockWrites + " blockReads=" + blockReads + " pieceReads=" + pieceReads
+                + " sharedReads=" + sharedReads + " earlyReads=" + earlyReads
                 + " quorumFailures=" + quorumFailures
                 + " badReplicasSeen=" + badReplicasSeen + " repairs=" + repairs;
     }

@@ -21,13 +21,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Quorum reads of part of a block that move and verify only the {@link Limits#PIECE_SIZE} pieces
- * the part lies in: Qr servers are asked, one for the pieces' bytes and the others to vouch for the
- * pieces' MD5s, and the bytes are returned only if every one of them matches the piece MD5s the
- * meta-server committed. This is the fast path only: when anything is off (a replica bad, stale or
- * silent, replicas recorded as having missed the write, a block without piece MD5s, read-all mode)
- * it answers nothing and the caller reads the whole block through {@link BlockReader}, which widens
- * to the other servers, verifies and repairs.
+ * Quorum reads verified piece by piece ({@link Limits#PIECE_SIZE} bytes, each with an MD5 the
+ * meta-server committed with the block). Part of a block: Qr servers are asked, one for the bytes
+ * of the pieces the part lies in and the others to vouch for those pieces' MD5s. A whole block:
+ * each of the Qr servers sends its share of the pieces, a contiguous run of them. Bytes are
+ * returned only if every piece matches its MD5. This is the fast path only: when anything is off
+ * (a replica bad, stale or silent, replicas recorded as having missed the write, a block without
+ * piece MD5s, read-all mode) it answers nothing and the caller reads the whole block through
+ * {@link BlockReader}, which widens to the other servers, verifies and repairs.
  */
 final class PieceReader {
     private final ReplicaSet replicas;
@@ -64,12 +65,11 @@ final class PieceReader {
         int to = Math.min(block.length(), (first + count) * Limits.PIECE_SIZE);
         String expected = block.pieceMd5s(first, count);
 
-        List<DataServerHandle> servers = replicas.rotated(ino + block.index() + first);
-        servers.sort(Comparator.comparing(DataServerHandle::avoid));
-        servers = servers.subList(0, config.qr());
-        if (servers.stream().anyMatch(DataServerHandle::avoid)) {
-            return Optional.empty(); // the whole-block read asks around a down or hung server
+        Optional<List<DataServerHandle>> quorum = quorum(ino + block.index() + first);
+        if (quorum.isEmpty()) {
+            return Optional.empty();
         }
+        List<DataServerHandle> servers = quorum.get();
         String id = Wire.ofLong(ino);
         String version = Wire.ofLong(block.version());
         Future<Map<String, Object>> bytes = replicas.submit(servers.get(0),
@@ -78,9 +78,84 @@ final class PieceReader {
         for (DataServerHandle s : servers.subList(1, servers.size())) {
             vouches.add(replicas.submit(s, ds -> ds.checkPieces(id, block.index(), version, first, count)));
         }
-        // Not answered within a hedge delay: the whole-block read asks the other servers.
-        long deadline = System.nanoTime() + servers.stream().mapToLong(DataServerHandle::hedgeAfterNanos).max().orElse(0);
-        return Optional.of(new Pending(offset, end, from, to, expected, bytes, vouches, deadline));
+        return Optional.of(new Pending(offset, end, from, to, expected, bytes, vouches, deadline(servers)));
+    }
+
+    /**
+     * The whole block, each of the Qr servers sending its share of the pieces; or empty: read it
+     * through {@link BlockReader}. Qr servers answer for the block as in a whole-block read (where
+     * one sends it and the others vouch for it), but no server reads and hashes its whole replica
+     * only to vouch, and each sends 1/Qr of the bytes. Not for Qr = 1 or a block of fewer pieces
+     * than Qr, which the whole-block read serves as well.
+     */
+    Optional<byte[]> readShared(long ino, BlockStatus status) {
+        BlockRecord block = status.block();
+        int pieces = Md5.pieceCount(block.length());
+        if (config.qr() < 2 || pieces < config.qr() || !block.hasPieces() || config.readAll()
+                || !status.missed().isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<List<DataServerHandle>> quorum = quorum(ino + block.index());
+        if (quorum.isEmpty()) {
+            return Optional.empty();
+        }
+        List<DataServerHandle> servers = quorum.get();
+        String id = Wire.ofLong(ino);
+        String version = Wire.ofLong(block.version());
+        List<Share> shares = new ArrayList<>(servers.size());
+        for (int i = 0; i < servers.size(); i++) {
+            int first = pieces * i / servers.size();
+            int count = pieces * (i + 1) / servers.size() - first;
+            int from = first * Limits.PIECE_SIZE;
+            int to = Math.min(block.length(), (first + count) * Limits.PIECE_SIZE);
+            shares.add(new Share(from, to, block.pieceMd5s(first, count),
+                    replicas.submit(servers.get(i), ds -> ds.getRange(id, block.index(), version, from, to - from))));
+        }
+        long deadline = deadline(servers);
+        byte[] out = new byte[block.length()];
+        try {
+            for (Share share : shares) {
+                Optional<byte[]> d = ReplicaBytes.fromWire(
+                        share.bytes().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)).bytes();
+                if (d.isEmpty() || !matches(d.get(), share.to() - share.from(), share.expected())) {
+                    return Optional.empty();
+                }
+                System.arraycopy(d.get(), 0, out, share.from(), d.get().length);
+            }
+        } catch (ExecutionException | TimeoutException | FsException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+        stats.blockReads.incrementAndGet();
+        stats.sharedReads.incrementAndGet();
+        return Optional.of(out);
+    }
+
+    /** Bytes [from, to) of a block asked of one server, and the MD5s of the pieces they must be. */
+    private record Share(int from, int to, String expected, Future<Map<String, Object>> bytes) {
+    }
+
+    /**
+     * The Qr servers to ask, in an order that starts at {@code seed} modulo N (spreading reads
+     * across servers); empty when one of them is down or hung, which the whole-block read asks around.
+     */
+    private Optional<List<DataServerHandle>> quorum(long seed) {
+        List<DataServerHandle> servers = replicas.rotated(seed);
+        servers.sort(Comparator.comparing(DataServerHandle::avoid));
+        servers = servers.subList(0, config.qr());
+        return servers.stream().anyMatch(DataServerHandle::avoid) ? Optional.empty() : Optional.of(servers);
+    }
+
+    /** Not answered within the slowest server's hedge delay: the whole-block read asks the others. */
+    private static long deadline(List<DataServerHandle> servers) {
+        return System.nanoTime() + servers.stream().mapToLong(DataServerHandle::hedgeAfterNanos).max().orElse(0);
+    }
+
+    /** Whether {@code data} is {@code length} bytes whose pieces have the MD5s {@code expected}. */
+    private static boolean matches(byte[] data, int length, String expected) {
+        return data.length == length && Md5.pieces(data).equals(expected);
     }
 
     /** A piece read asked for: the bytes from one server, the pieces' MD5s from the others. */
@@ -116,7 +191,7 @@ final class PieceReader {
             try {
                 Map<String, Object> r = bytes.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
                 Optional<byte[]> d = ReplicaBytes.fromWire(r).bytes();
-                if (d.isPresent() && d.get().length == to - from && Md5.pieces(d.get()).equals(expected)) {
+                if (d.isPresent() && matches(d.get(), to - from, expected)) {
                     data = d.get();
                 }
                 for (Future<Map<String, Object>> f : vouches) {

@@ -17,7 +17,11 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Reads of part of a block: only its pieces move, every byte is verified, anything bad is read whole and repaired. */
+/**
+ * Reads verified piece by piece: a part of a block moves only its pieces, a whole block comes a
+ * share of its pieces from each of Qr servers; every byte is verified, anything bad is read whole
+ * and repaired.
+ */
 class PieceReadIT {
     private static final int BLOCK = 4 * Limits.PIECE_SIZE;
 
@@ -76,6 +80,64 @@ class PieceReadIT {
         for (int i = 0; i < 4; i++) {
             assertThat(Files.readAllBytes(cluster.replica(i, ino, 0, version))).isEqualTo(data);
         }
+    }
+
+    /** Flips one byte in piece {@code piece} of server {@code i}'s replica: only that piece's MD5 can tell. */
+    private void flip(int i, int piece, long version) throws IOException {
+        Path replica = cluster.replica(i, ino, 0, version);
+        byte[] bytes = Files.readAllBytes(replica);
+        bytes[piece * Limits.PIECE_SIZE + 77] ^= 0x55;
+        Files.write(replica, bytes);
+    }
+
+    @Test
+    void aWholeBlock_comesAShareOfItsPiecesFromEachOfQrServers() throws IOException {
+        long version = status().block().version();
+        // The servers the read asks, in the order it asks them (the rotation starts at ino + index).
+        int first = (int) (ino % cluster.size());
+        int second = (first + 1) % cluster.size();
+        // Each is damaged only outside the pieces it is asked for (the first sends pieces 0-1, the
+        // second 2-3): were either asked for the whole replica, or to vouch for all of it, the read
+        // would see the damage and take the whole-block path.
+        flip(first, 3, version);
+        flip(second, 0, version);
+        assertThat(mediator.readBlock(ino, status())).isEqualTo(data);
+        assertThat(mediator.stats().sharedReads()).isEqualTo(1);
+        assertThat(mediator.stats().blockReads()).isEqualTo(1);
+        assertThat(mediator.stats().badReplicasSeen()).isZero();
+        // Damage outside a server's share is the scrub's to find: a read of every replica in full
+        // sees both, widens to the good ones and rewrites the two.
+        assertThat(mediator.readAndRepair(ino, status())).isEqualTo(data);
+        assertThat(mediator.stats().repairs()).isEqualTo(2);
+        for (int i = 0; i < cluster.size(); i++) {
+            assertThat(Files.readAllBytes(cluster.replica(i, ino, 0, version))).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void aBadShare_sendsTheReadDownTheWholeBlockPath_whichRepairsEveryReplicaItSees() throws IOException {
+        long version = status().block().version();
+        for (int i = 0; i < 3; i++) {
+            for (int piece = 0; piece < 4; piece++) {
+                flip(i, piece, version); // every share of three servers is bad, wherever the rotation starts
+            }
+        }
+        assertThat(mediator.readBlock(ino, status())).isEqualTo(data);
+        assertThat(mediator.stats().sharedReads()).isZero();
+        assertThat(mediator.stats().repairs()).isEqualTo(3);
+        for (int i = 0; i < cluster.size(); i++) {
+            assertThat(Files.readAllBytes(cluster.replica(i, ino, 0, version))).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void withAServerDown_wholeBlocksStillComeFromTheOthers() {
+        cluster.kill((int) (ino % cluster.size())); // the first server a shared read would ask
+        for (int r = 0; r < 3; r++) {
+            assertThat(mediator.readBlock(ino, status())).isEqualTo(data);
+        }
+        // The first read found the server down; the next ones share the block among two others.
+        assertThat(mediator.stats().sharedReads()).isGreaterThanOrEqualTo(1);
     }
 
     @Test
