@@ -2,12 +2,15 @@ package org.quorumfs.mediator;
 
 import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.BlockStatus;
+import org.quorumfs.common.protocol.DataService;
 import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
 import org.quorumfs.common.protocol.Md5;
 import org.quorumfs.common.protocol.PieceCheck;
 import org.quorumfs.common.protocol.ReplicaBytes;
 import org.quorumfs.common.protocol.Wire;
+import org.quorumfs.common.rpc.Base64Target;
+import org.quorumfs.common.rpc.EncodedCall;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -102,25 +105,28 @@ final class PieceReader {
         List<DataServerHandle> servers = quorum.get();
         String id = Wire.ofLong(ino);
         String version = Wire.ofLong(block.version());
+        byte[] out = new byte[block.length()];
         List<Share> shares = new ArrayList<>(servers.size());
         for (int i = 0; i < servers.size(); i++) {
             int first = pieces * i / servers.size();
             int count = pieces * (i + 1) / servers.size() - first;
             int from = first * Limits.PIECE_SIZE;
             int to = Math.min(block.length(), (first + count) * Limits.PIECE_SIZE);
-            shares.add(new Share(from, to, block.pieceMd5s(first, count),
-                    replicas.submit(servers.get(i), ds -> ds.getRange(id, block.index(), version, from, to - from))));
+            // Each share is decoded straight into the block (Base64Target says why).
+            Base64Target into = new Base64Target(out, from, to - from);
+            EncodedCall call = EncodedCall.of(DataService.class, "getRange", id, block.index(), version, from, to - from)
+                    .decodingInto(into);
+            shares.add(new Share(from, to, block.pieceMd5s(first, count), into, replicas.submitStruct(servers.get(i), call)));
         }
         long deadline = deadline(servers);
-        byte[] out = new byte[block.length()];
         try {
             for (Share share : shares) {
                 Optional<byte[]> d = ReplicaBytes.fromWire(
                         share.bytes().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)).bytes();
-                if (d.isEmpty() || !matches(d.get(), share.to() - share.from(), share.expected())) {
+                if (d.isEmpty() || !share.landedIn(out, d.get())
+                        || !Md5.pieces(out, share.from(), share.to()).equals(share.expected())) {
                     return Optional.empty();
                 }
-                System.arraycopy(d.get(), 0, out, share.from(), d.get().length);
             }
         } catch (ExecutionException | TimeoutException | FsException e) {
             return Optional.empty();
@@ -133,8 +139,25 @@ final class PieceReader {
         return Optional.of(out);
     }
 
-    /** Bytes [from, to) of a block asked of one server, and the MD5s of the pieces they must be. */
-    private record Share(int from, int to, String expected, Future<Map<String, Object>> bytes) {
+    /**
+     * Bytes [from, to) of a block asked of one server, the MD5s of the pieces they must be, and
+     * where they are decoded.
+     */
+    private record Share(int from, int to, String expected, Base64Target into, Future<Map<String, Object>> bytes) {
+        /**
+         * Whether all of the share's bytes are in {@code block}: decoded there, or answered in an
+         * array of their own (an answer not in our servers' layout), which is copied there.
+         */
+        boolean landedIn(byte[] block, byte[] answered) {
+            if (into.decoded() >= 0) {
+                return into.decoded() == to - from;
+            }
+            if (answered.length != to - from) {
+                return false;
+            }
+            System.arraycopy(answered, 0, block, from, answered.length);
+            return true;
+        }
     }
 
     /**

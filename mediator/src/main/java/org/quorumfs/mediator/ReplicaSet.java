@@ -2,11 +2,13 @@ package org.quorumfs.mediator;
 
 import org.quorumfs.common.protocol.DataService;
 import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.rpc.EncodedCall;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
@@ -76,6 +78,12 @@ final class ReplicaSet implements AutoCloseable {
 
     <T> Future<T> submit(DataServerHandle server, Function<DataService, T> op) {
         return pool.submit(() -> server.call(op));
+    }
+
+    /** {@link #submit(DataServerHandle, Function)} of a call encoded beforehand that answers a struct. */
+    @SuppressWarnings("unchecked")
+    Future<Map<String, Object>> submitStruct(DataServerHandle server, EncodedCall call) {
+        return pool.submit(() -> (Map<String, Object>) server.send(call, Map.class));
     }
 
     /** Runs {@code op} on every server at once; returns whether every one of them did it. */

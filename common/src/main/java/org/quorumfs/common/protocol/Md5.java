@@ -28,9 +28,14 @@ public final class Md5 {
      * as one string of 32 hex digits per piece; empty for empty data.
      */
     public static String pieces(byte[] data) {
-        StringBuilder out = new StringBuilder(pieceCount(data.length) * 32);
-        for (int from = 0; from < data.length; from += Limits.PIECE_SIZE) {
-            out.append(hex(data, from, Math.min(Limits.PIECE_SIZE, data.length - from)));
+        return pieces(data, 0, data.length);
+    }
+
+    /** {@link #pieces(byte[])} of the bytes {@code data[from, to)}. */
+    public static String pieces(byte[] data, int from, int to) {
+        StringBuilder out = new StringBuilder(pieceCount(to - from) * 32);
+        for (int at = from; at < to; at += Limits.PIECE_SIZE) {
+            out.append(hex(data, at, Math.min(Limits.PIECE_SIZE, to - at)));
         }
         return out.toString();
     }

@@ -21,14 +21,26 @@ public final class EncodedCall {
 
     private final String methodName;
     private final byte[] body;
+    /** Where the answer's base64 value goes, or null: an array of its own. */
+    private final Base64Target target;
     private volatile Proof proof;
 
     private record Proof(ClusterKey key, long timeMillis, String header) {
     }
 
-    private EncodedCall(String methodName, byte[] body) {
+    private EncodedCall(String methodName, byte[] body, Base64Target target) {
         this.methodName = methodName;
         this.body = body;
+        this.target = target;
+    }
+
+    /** This call, its answer's base64 value decoded into {@code target} (see {@link Base64Target}). */
+    public EncodedCall decodingInto(Base64Target target) {
+        return new EncodedCall(methodName, body, target);
+    }
+
+    Base64Target target() {
+        return target;
     }
 
     /** The call of {@code service}'s method {@code method} with {@code params}; the method must exist with that arity. */
@@ -76,7 +88,7 @@ public final class EncodedCall {
                 body.base64(((Base64Of) part).data());
             }
         }
-        return new EncodedCall(name, body.filled());
+        return new EncodedCall(name, body.filled(), null);
     }
 
     /** A byte[] parameter, written as base64. */

@@ -27,7 +27,8 @@ import java.util.Optional;
  * {@link ClusterTls}), which sends an {@link EncodedCall} as the bytes it already is instead of
  * serializing the request again, proves the cluster key when it has one ({@link ClusterKey}: the
  * body is serialized first, its proof goes in the Authorization header), and reads a response in
- * our servers' plain layout without the SAX parser.
+ * our servers' plain layout without the SAX parser (its base64 value decoded where the call says,
+ * {@link EncodedCall#decodingInto}).
  */
 final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
     private final ClusterKey key;
@@ -51,6 +52,7 @@ final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
         private XmlRpcHttpClientConfig config;
         private byte[] body;
         private byte[] answerBody;
+        private Base64Target target;
 
         Transport(XmlRpcClient client, ClusterKey key, KeptConnections connections) {
             super(client, USER_AGENT);
@@ -75,6 +77,7 @@ final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
             String authorization = null;
             if (request.getParameterCount() == 1 && request.getParameter(0) instanceof EncodedCall call) {
                 bytes = call.body();
+                target = call.target();
                 if (key != null) {
                     authorization = call.authorization(key, System.currentTimeMillis());
                 }
@@ -131,7 +134,7 @@ final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
             byte[] answer = answerBody; // the stream's bytes, without the copy reading it would make
             answerBody = null;
             try {
-                Optional<Object> plain = PlainResponseReader.read(answer);
+                Optional<Object> plain = PlainResponseReader.read(answer, target);
                 return plain.isPresent() ? plain.get() : super.readResponse(config, new ByteArrayInputStream(answer));
             } finally {
                 AnswerArrays.give(answer); // what was read from it are copies: decoded bytes, strings

@@ -14,13 +14,18 @@ import java.util.Optional;
 final class PlainResponseReader {
     private final PlainXml x;
 
-    private PlainResponseReader(byte[] body) {
-        this.x = new PlainXml(body);
+    private PlainResponseReader(byte[] body, Base64Target target) {
+        this.x = new PlainXml(body, target);
     }
 
     static Optional<Object> read(byte[] body) {
+        return read(body, null);
+    }
+
+    /** {@link #read(byte[])}, its base64 value decoded into {@code target} when given. */
+    static Optional<Object> read(byte[] body, Base64Target target) {
         try {
-            return Optional.ofNullable(new PlainResponseReader(body).response());
+            return Optional.ofNullable(new PlainResponseReader(body, target).response());
         } catch (PlainXml.NotPlain e) {
             return Optional.empty();
         }

@@ -35,11 +35,20 @@ final class PlainXml {
     /** Deeper than any value of the protocol nests. */
     private static final int MAX_DEPTH = 16;
 
+    private static final byte[] DECODED_ELSEWHERE = new byte[0];
+
     private final byte[] b;
+    /** Where a base64 value is decoded, or null: into an array of its own. */
+    private final Base64Target target;
     private int at;
 
     PlainXml(byte[] body) {
+        this(body, null);
+    }
+
+    PlainXml(byte[] body, Base64Target target) {
         this.b = body;
+        this.target = target;
     }
 
     /** Skips an XML declaration, if there is one. */
@@ -96,9 +105,19 @@ final class PlainXml {
         }
     }
 
-    /** Base64 text up to the next tag, decoded with the plain decoder. */
+    /**
+     * Base64 text up to the next tag, decoded with the plain decoder; or, with a target, decoded
+     * into it and an empty array in its place.
+     */
     byte[] base64() throws NotPlain {
         int end = nextTag();
+        if (target != null) {
+            if (!target.decode(b, at, end)) {
+                throw new NotPlain();
+            }
+            at = end;
+            return DECODED_ELSEWHERE;
+        }
         try {
             byte[] data = exactArray(Base64.getDecoder().decode(ByteBuffer.wrap(b, at, end - at)));
             at = end;

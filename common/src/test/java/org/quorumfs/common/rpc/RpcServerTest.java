@@ -160,6 +160,26 @@ class RpcServerTest {
     }
 
     @Test
+    void anAnswersBase64_isDecodedIntoTheCallersRange_whenTheCallSaysWhere() {
+        byte[] data = new byte[700_000];
+        new Random(3).nextBytes(data);
+        byte[] block = new byte[data.length + 100];
+        Base64Target into = new Base64Target(block, 40, data.length);
+        RpcClient client = new RpcClient(HostAndPort.fromParts("127.0.0.1", server.port()), RpcTimeouts.DEFAULT);
+        byte[] answered = client.send(EncodedCall.of(EchoService.class, "echo", (Object) data).decodingInto(into),
+                byte[].class);
+        assertThat(answered).isEmpty();
+        assertThat(into.decoded()).isEqualTo(data.length);
+        assertThat(java.util.Arrays.copyOfRange(block, 40, 40 + data.length)).isEqualTo(data);
+        assertThat(java.util.Arrays.copyOfRange(block, 0, 40)).containsOnly(0);
+        // A range too small for the value: the answer is read the general way and brings the bytes itself.
+        Base64Target tooSmall = new Base64Target(new byte[10], 0, 10);
+        assertThat(client.send(EncodedCall.of(EchoService.class, "echo", (Object) data).decodingInto(tooSmall),
+                byte[].class)).isEqualTo(data);
+        assertThat(tooSmall.decoded()).isEqualTo(-1);
+    }
+
+    @Test
     void longs_travelAsDecimalStrings_withoutLoss() {
         assertThat(echo.next(Wire.ofLong(Long.MAX_VALUE - 1))).isEqualTo(Wire.ofLong(Long.MAX_VALUE));
     }
