@@ -184,17 +184,27 @@ start_server() {
   mkdir -p "$QFS_VAR/run" "$QFS_VAR/log"
   cluster_key
   log="$QFS_VAR/log/$role-$port.log"
+  # SQLite's JDBC driver copies its native library into a new file of the temp directory at every
+  # start and deletes it at a clean exit only: each meta-server killed (kill-server, chaos, a
+  # crash) left 1.1 MB in /tmp, and a lock file that keeps the driver's own sweep from it. The
+  # copy goes beside the store instead, and the previous one is removed first: one store has one
+  # meta-server, and a running one keeps its mapped copy even when the file is gone.
+  local own=()
+  if [ "$role" = metaserver ]; then
+    rm -rf "$dir/native" && mkdir -p "$dir/native" || die "cannot prepare $dir/native"
+    own=("-Dorg.sqlite.tmpdir=$dir/native")
+  fi
   if [ "$mode" = foreground ]; then
     echo $$ >"$(pid_file "$port")"
     # shellcheck disable=SC2046
-    exec java $(server_java_opts "$role") "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$dir" "${QFS_CLUSTER_ARGS[@]}" "${args[@]}"
+    exec java $(server_java_opts "$role") "${own[@]}" "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" --data-dir "$dir" "${QFS_CLUSTER_ARGS[@]}" "${args[@]}"
   fi
   local offset
   offset=$(stat -c %s "$log" 2>/dev/null || echo 0)
   # Started from / : a server whose working directory is on a QuorumFS mount (a user restarting
   # the meta-server from inside it) would block at start on the mount, which waits for the server.
   # shellcheck disable=SC2046
-  (cd / && exec setsid java $(server_java_opts "$role") "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" \
+  (cd / && exec setsid java $(server_java_opts "$role") "${own[@]}" "${QFS_JAVA_OPTS[@]}" -cp "$cp" "$main" "$port" \
     --data-dir "$dir" "${QFS_CLUSTER_ARGS[@]}" "${args[@]}" >>"$log" 2>&1 </dev/null) &
   local pid=$!
   echo "$pid" >"$(pid_file "$port")"

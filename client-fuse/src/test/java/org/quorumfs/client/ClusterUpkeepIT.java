@@ -214,6 +214,24 @@ class ClusterUpkeepIT {
 
     @Test
     @Order(8)
+    void aKilledMetaServer_leavesNoCopyOfSqlitesNativeLibraryBehind(@TempDir Path own) throws IOException {
+        int port = MountedCluster.freeBase();
+        String scripts = "QFS_VAR=" + own.resolve("var") + " " + MountedCluster.ROOT + "/scripts/";
+        Path copies = own.resolve("var/metaserver-" + port + "/native");
+        try {
+            for (int start = 0; start < 3; start++) {
+                cluster.bash(scripts + "metaserver " + port + " --background").ok();
+                cluster.bash(scripts + "kill-server " + port).ok(); // kill -9: no clean exit
+            }
+            // The driver's copy is made beside the store, and each start removes the one before.
+            assertThat(cluster.bash("ls " + copies + " | grep -c 'libsqlitejdbc.so$'").out().trim()).isEqualTo("1");
+        } finally {
+            cluster.bash(scripts + "kill-server " + port);
+        }
+    }
+
+    @Test
+    @Order(9)
     void aServerRefusedAtStart_saysWhyInOneLine(@TempDir Path own) throws IOException {
         int port = MountedCluster.freeBase();
         String scripts = "QFS_VAR=" + own.resolve("var") + " " + MountedCluster.ROOT + "/scripts/";
