@@ -34,8 +34,10 @@ public final class ServerProcess implements AutoCloseable {
     /** {@link #start(Class, Path, String...)} with {@code jvmOptions} (system properties, heap) added. */
     public static ServerProcess start(Class<?> mainClass, Path log, List<String> jvmOptions, String... args)
             throws IOException, InterruptedException {
+        // SQLite's driver copies its native library out at every start and removes it only at a
+        // clean exit: a child killed -9 leaves it in the test's directory, not in /tmp.
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-Dquorumfs.log.level=WARN"));
+                "-Xmx256m", "-Dquorumfs.log.level=WARN", "-Dorg.sqlite.tmpdir=" + log.toAbsolutePath().getParent()));
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
         cmd.addAll(List.of(args));
