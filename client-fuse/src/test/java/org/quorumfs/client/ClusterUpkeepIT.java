@@ -194,14 +194,19 @@ class ClusterUpkeepIT {
         }
     }
 
+    /** The start of a command that runs one of the scripts with {@code own}/var as its var/. */
+    private static String scriptsWithVarIn(Path own) {
+        return "QFS_VAR=" + own.resolve("var") + " " + MountedCluster.ROOT + "/scripts/";
+    }
+
     @Test
     @Order(7)
     void aMetaServerGivenItsOwnDataDir_keepsItsStoreThere(@TempDir Path own) throws IOException {
         int port = MountedCluster.freeBase();
         // Relative, from the caller's directory: the detached server itself runs from /.
-        String start = "cd " + own + " && QFS_VAR=" + own.resolve("var") + " " + MountedCluster.ROOT
-                + "/scripts/metaserver " + port + " --background --data-dir store/meta";
-        String stop = "QFS_VAR=" + own.resolve("var") + " " + MountedCluster.ROOT + "/scripts/kill-server " + port;
+        String start = "cd " + own + " && " + scriptsWithVarIn(own) + "metaserver " + port
+                + " --background --data-dir store/meta";
+        String stop = scriptsWithVarIn(own) + "kill-server " + port;
         try {
             cluster.bash(start).ok();
             cluster.bash(stop).ok();
@@ -216,7 +221,7 @@ class ClusterUpkeepIT {
     @Order(8)
     void aKilledMetaServer_leavesNoCopyOfSqlitesNativeLibraryBehind(@TempDir Path own) throws IOException {
         int port = MountedCluster.freeBase();
-        String scripts = "QFS_VAR=" + own.resolve("var") + " " + MountedCluster.ROOT + "/scripts/";
+        String scripts = scriptsWithVarIn(own);
         Path copies = own.resolve("var/metaserver-" + port + "/native");
         try {
             for (int start = 0; start < 3; start++) {
@@ -234,7 +239,7 @@ class ClusterUpkeepIT {
     @Order(9)
     void aServerRefusedAtStart_saysWhyInOneLine(@TempDir Path own) throws IOException {
         int port = MountedCluster.freeBase();
-        String scripts = "QFS_VAR=" + own.resolve("var") + " " + MountedCluster.ROOT + "/scripts/";
+        String scripts = scriptsWithVarIn(own);
         MountedCluster.Result badOption = cluster.bash(scripts + "metaserver " + port + " --background --block-size abc");
         assertThat(badOption.exit()).isNotZero();
         assertThat(badOption.err()).contains("Invalid value for option '--block-size'").doesNotContain("Usage:");
