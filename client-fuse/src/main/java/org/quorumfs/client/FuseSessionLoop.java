@@ -53,6 +53,9 @@ final class FuseSessionLoop {
     private static final int CHAN_BUFSIZE = 40;
     private static final int ENOENT = 2;
     private static final int FUSE_INIT = 26;
+    private static final int FUSE_READ = 15;
+    /** struct fuse_bufvec of libfuse 2.9 on LP64: count, idx, off, then one struct fuse_buf. */
+    private static final int BUFVEC_SIZE = 24 + FUSE_BUF_SIZE;
     /**
      * The largest read or write the kernel sends in one request. libfuse 2.9 knows nothing past
      * protocol 7.19, so the kernel's default of 32 pages (128 KiB) held, and a 1 MiB write or
@@ -98,6 +101,8 @@ final class FuseSessionLoop {
         int fuse_chan_fd(Pointer chan);
 
         int fuse_lowlevel_notify_inval_inode(Pointer chan, long nodeid, @off_t long offset, @off_t long length);
+
+        int fuse_lowlevel_notify_store(Pointer chan, long nodeid, @off_t long offset, Pointer bufv, int flags);
     }
 
     /** writev(2), for answers the loop writes itself (see {@link #hookSend}). */
@@ -134,8 +139,13 @@ final class FuseSessionLoop {
     /** The INIT request's unique id while its answer is due, else 0 (ids start at 1). */
     private volatile long initUnique;
 
-    FuseSessionLoop(AttributeGrants grants) {
+    private final KernelPages pages;
+    /** Per worker: a fuse_bufvec and the bytes of a page fill ({@link #store}). */
+    private final ThreadLocal<Pointer> storeBuffers = new ThreadLocal<>();
+
+    FuseSessionLoop(AttributeGrants grants, KernelPages pages) {
         this.grants = grants;
+        this.pages = pages;
         LibFuseSession loaded;
         try {
             loaded = LibraryLoader.create(LibFuseSession.class).failImmediately().load("fuse");
@@ -258,6 +268,30 @@ final class FuseSessionLoop {
         sendStub = runtime.getClosureManager().getClosurePointer(ChanSend.class, sendHook);
         chan.putAddress(CHAN_SEND, sendStub.address());
         grants.invalidateWith(this::invalidate);
+        pages.storeWith(this::store);
+    }
+
+    /** Hands bytes to the kernel's page cache of node {@code nodeid} (fuse_lowlevel_notify_store); 0 or -errno. */
+    private int store(long nodeid, long offset, byte[] data, int from, int length) {
+        if (length > KernelPages.MAX_FILL) {
+            throw new IllegalArgumentException("a page fill of " + length + " bytes");
+        }
+        Pointer b = storeBuffers.get();
+        if (b == null) {
+            b = Memory.allocateDirect(runtime, BUFVEC_SIZE + KernelPages.MAX_FILL, false);
+            storeBuffers.set(b);
+        }
+        Pointer bytes = b.slice(BUFVEC_SIZE);
+        bytes.put(0, data, from, length);
+        b.putLong(0, 1); // count
+        b.putLong(8, 0); // idx
+        b.putLong(16, 0); // off
+        b.putLong(24, length); // buf[0].size
+        b.putInt(24 + FUSE_BUF_FLAGS, 0); // in memory
+        b.putAddress(24 + FUSE_BUF_MEM, bytes.address());
+        b.putInt(24 + 24, -1); // fd
+        b.putLong(24 + 32, 0); // pos
+        return lib.fuse_lowlevel_notify_store(chan, nodeid, offset, b, 0);
     }
 
     /** What libfuse 2.9's fuse_kern_chan_send does, after the grants saw the answer. */
@@ -368,14 +402,18 @@ final class FuseSessionLoop {
                 }
                 if (buf.getInt(FUSE_BUF_FLAGS) == 0 && buf.getAddress(FUSE_BUF_MEM) == mem.address() && res >= 40) {
                     // struct fuse_in_header: len, opcode, unique, nodeid, ...
-                    grants.serving(mem.getInt(4), mem.getLong(8), mem.getLong(16));
-                    if (mem.getInt(4) == FUSE_INIT) {
+                    int opcode = mem.getInt(4);
+                    grants.serving(opcode, mem.getLong(8), mem.getLong(16));
+                    pages.serving(opcode == FUSE_READ ? mem.getLong(16) : 0);
+                    if (opcode == FUSE_INIT) {
                         initUnique = mem.getLong(8);
                     }
                 } else {
                     grants.serving(0, 0, 0);
+                    pages.serving(0);
                 }
                 lib.fuse_session_process_buf(session, buf, chanp.getPointer(0));
+                pages.answered();
                 synchronized (lock) {
                     if (idle >= MAX_IDLE) {
                         return;

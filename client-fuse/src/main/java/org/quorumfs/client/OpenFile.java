@@ -90,6 +90,12 @@ final class OpenFile {
     private final Map<Long, TreeMap<Integer, FsException>> undelivered = new HashMap<>();
     /** The handles open on this file. */
     private final Set<Long> handles = new HashSet<>();
+    /** The handles that may write it: while there is one, no read's pages go to the kernel ({@link KernelPages}). */
+    private final Set<Long> writableHandles = new HashSet<>();
+    /** Counts opens and truncates: a page fill offered before one of them is dropped. */
+    private long changes;
+    /** Page fills going to the kernel now; opens, truncates and the last close wait for them. */
+    private int filling;
     private long size;
     private final WholeBlocks whole = new WholeBlocks();
     /** Blocks being fetched ahead of a sequential reader, by index. */
@@ -136,11 +142,45 @@ final class OpenFile {
     }
 
     /** One more handle; an open after the first drops the block map (close-to-open). */
-    synchronized void retain(long handle) {
+    synchronized void retain(long handle, boolean writable) {
         if (!handles.isEmpty()) {
             map.clear();
         }
         handles.add(handle);
+        if (writable) {
+            writableHandles.add(handle);
+        }
+        changes++; // the kernel drops the file's pages at this open: nothing read before it may go there after
+    }
+
+    /**
+     * Whether a page fill offered when {@link #changes} was {@code seen} may go to the kernel now;
+     * if so, {@link #endFill} must follow it.
+     */
+    synchronized boolean beginFill(long seen) {
+        if (seen != changes || handles.isEmpty() || !writableHandles.isEmpty() || !dirty.isEmpty() || !inFlight.isEmpty()) {
+            return false;
+        }
+        filling++;
+        return true;
+    }
+
+    synchronized void endFill() {
+        if (--filling == 0) {
+            notifyAll();
+        }
+    }
+
+    /** Waits until no page fill of this file is on its way to the kernel (called after {@link #changes} moved). */
+    synchronized void awaitFills() {
+        while (filling > 0) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     synchronized boolean idle() {
@@ -154,6 +194,11 @@ final class OpenFile {
      */
     synchronized boolean release(long handle) {
         handles.remove(handle);
+        writableHandles.remove(handle);
+        if (handles.isEmpty()) {
+            changes++; // once it is closed, a path truncate no longer finds this file to wait for it
+            awaitFills();
+        }
         undelivered.remove(handle);
         if (!handles.isEmpty()) {
             return false;
@@ -213,6 +258,14 @@ final class OpenFile {
     }
 
     synchronized int read(long offset, Pointer dst, int length) {
+        return read(offset, dst, length, null);
+    }
+
+    /**
+     * Reads into {@code dst}; pieces fetched for it from the data servers are offered to
+     * {@code kernel} (if not null) while no handle of this mount can change the file.
+     */
+    synchronized int read(long offset, Pointer dst, int length, KernelPages kernel) {
         if (offset < 0) {
             throw FsException.invalid("negative offset");
         }
@@ -246,7 +299,7 @@ final class OpenFile {
                     dst.put(done, data, within, available);
                 }
             } else {
-                byte[] part = part(index, within, chunk);
+                byte[] part = part(index, within, chunk, fills(kernel, offset, n));
                 available = part.length;
                 dst.put(done, part, 0, available);
             }
@@ -266,7 +319,7 @@ final class OpenFile {
      * none for a hole), from the piece cache where it has them, else fetched as one range of the
      * pieces missing.
      */
-    private byte[] part(int index, int within, int n) {
+    private byte[] part(int index, int within, int n, Fills fills) {
         Optional<BlockStatus> status = map.get(index);
         if (status.isEmpty()) {
             return new byte[0];
@@ -298,6 +351,9 @@ final class OpenFile {
                 pieces.put(ino, index, b.version(), p, piece);
                 got[p - first] = piece;
             }
+            if (fills != null) {
+                fills.offer((long) index * blockSize + from, fetched);
+            }
         }
         byte[] out = new byte[end - within];
         for (int p = first; p <= last; p++) {
@@ -309,6 +365,30 @@ final class OpenFile {
             }
         }
         return out;
+    }
+
+    /** Where the pieces a read fetches go besides the reader: the kernel's page cache. */
+    private final class Fills {
+        private final KernelPages kernel;
+        private final long askedFrom;
+        private final long askedTo;
+
+        Fills(KernelPages kernel, long askedFrom, long askedTo) {
+            this.kernel = kernel;
+            this.askedFrom = askedFrom;
+            this.askedTo = askedTo;
+        }
+
+        /** Called holding the file's lock. */
+        void offer(long offset, byte[] data) {
+            kernel.offer(OpenFile.this, changes, size, offset, data, askedFrom, askedTo);
+        }
+    }
+
+    /** Called holding the lock: fills for a read of [offset, offset + n), or null when none may go. */
+    private Fills fills(KernelPages kernel, long offset, int n) {
+        return kernel == null || !writableHandles.isEmpty() || !dirty.isEmpty() || !inFlight.isEmpty()
+                ? null : new Fills(kernel, offset, offset + n);
     }
 
     /** The verified bytes of block {@code index} (empty for a hole), and the next ones fetched ahead. */
@@ -424,6 +504,8 @@ final class OpenFile {
     }
 
     synchronized void truncate(long handle, long newSize) {
+        changes++;
+        awaitFills();
         flush(handle);
         if (!dirty.isEmpty()) {
             throw new FsException(ErrorCode.IO, "buffered writes of inode " + ino + " could not be written out");

@@ -59,21 +59,34 @@ final class OpenFiles {
      * first read would have cost anyway).
      */
     long open(long ino, boolean writable, Optional<BlockRecord> smallFileGuess) {
+        Long attached = null;
         synchronized (byInode) {
             OpenFile f = byInode.get(ino);
             if (f != null) {
-                return attach(f, writable);
+                attached = attach(f, writable);
             }
+        }
+        if (attached != null) {
+            return settled(attached);
         }
         // A small file's block, as a listing answered it, is read while the open is on the way.
         Mediator.EarlyRead early = smallFileGuess.map(g -> mediator.readEarly(ino, g)).orElse(null);
         OpenedFile o = session.open(ino);
-        return install(ino, o.attributes().size(), false, o.blocks(), writable, early);
+        return settled(install(ino, o.attributes().size(), false, o.blocks(), writable, early));
     }
 
     /** A new handle on an inode this mount just created with {@link #create}: it has no blocks. */
     long openCreated(long ino, boolean writable) {
-        return install(ino, 0, true, List.of(), writable, null);
+        return settled(install(ino, 0, true, List.of(), writable, null));
+    }
+
+    /**
+     * {@code handle}, once no page fill of its file offered before this open is still on its way
+     * to the kernel, which drops the file's pages at an open ({@link KernelPages}).
+     */
+    private long settled(long handle) {
+        get(handle).file().awaitFills();
+        return handle;
     }
 
     /** Creates a regular file held open by this mount; open it with {@link #openCreated}. */
@@ -101,7 +114,7 @@ final class OpenFiles {
     /** Called holding the byInode lock. */
     private long attach(OpenFile f, boolean writable) {
         long handle = nextHandle.getAndIncrement();
-        f.retain(handle);
+        f.retain(handle, writable);
         byHandle.put(handle, new Handle(handle, f, writable));
         return handle;
     }

@@ -53,6 +53,7 @@ final class QuorumFuse extends FuseStubFS {
     private final OpenFiles files;
     private final Permissions perms;
     private final AttributeGrants grants = new AttributeGrants();
+    private final KernelPages kernelPages = new KernelPages();
 
     QuorumFuse(Mediator mediator, Duration entryTtl, long writeBackBytes, long readCacheBytes) {
         this.mediator = mediator;
@@ -311,7 +312,10 @@ final class QuorumFuse extends FuseStubFS {
 
     @Override
     public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        return guard("read", path, () -> files.get(fi.fh.get()).file().read(offset, buf, (int) size));
+        kernelPages.read();
+        int n = guard("read", path, () -> files.get(fi.fh.get()).file().read(offset, buf, (int) size, kernelPages));
+        kernelPages.storeOffered();
+        return n;
     }
 
     @Override
@@ -764,7 +768,7 @@ final class QuorumFuse extends FuseStubFS {
         args.add(mountPoint.toAbsolutePath().toString());
         args.addAll(options);
         try {
-            return new FuseSessionLoop(grants).run(args.toArray(String[]::new), jnr.ffi.Struct.getMemory(fuseOperations),
+            return new FuseSessionLoop(grants, kernelPages).run(args.toArray(String[]::new), jnr.ffi.Struct.getMemory(fuseOperations),
                     jnr.ffi.Struct.size(fuseOperations));
         } finally {
             mounted.set(false);
@@ -773,6 +777,7 @@ final class QuorumFuse extends FuseStubFS {
 
     /** Writes out everything buffered and ends the mount's session; called after unmounting. */
     void flushAll() {
+        log.info("{}", kernelPages);
         try {
             files.flushAll();
         } catch (RuntimeException e) {

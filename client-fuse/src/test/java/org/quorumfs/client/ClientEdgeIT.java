@@ -130,6 +130,90 @@ class ClientEdgeIT {
             t xattr-get-0644-none /usr/bin/python3 -c "import os; os.getxattr('pub/y', 'user.none')"
             """;
 
+    /**
+     * A random 4 KiB read fetches and verifies the whole 64 KiB piece around it; the 15 other pages
+     * go to the kernel's page cache after the answer, so reading them asks the client nothing.
+     */
+    @Test
+    void aRandomRead_handsTheRestOfItsPieceToTheKernel_whoseNeighboursThenAskNothing() throws IOException {
+        Path src = dir.resolve("fill.src");
+        Path fresh = dir.resolve("mnt-fill");
+        java.nio.file.Files.createDirectories(fresh);
+        out("head -c 1053576 /dev/urandom > " + src + " && cp " + src + " fill"); // 1 MiB + 5000 bytes
+        try {
+            cluster.mountAt(fresh).ok();
+            String got = cluster.bash("python3 - <<'EOF'\nimport os, random\nrandom.seed(3)\n"
+                    + "src = open('" + src + "', 'rb').read()\n"
+                    + "fd = os.open('" + fresh + "/fill', os.O_RDONLY)\n"
+                    + "os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)\nbad = 0\n"
+                    + "pages = list(range(16, 32))\nrandom.shuffle(pages)\n"
+                    + "for p in [21] + pages:\n" // piece 1 (pages 16-31), first asked in its middle
+                    + "    bad += os.pread(fd, 4096, p * 4096) != src[p * 4096:(p + 1) * 4096]\n"
+                    + "for o in (1048576 - 4096, 1048576, 1048576 + 4096):\n" // around the end: the file's last piece
+                    + "    bad += os.pread(fd, 4096, o) != src[o:o + 4096]\n"
+                    + "os.close(fd)\nprint(bad)\nEOF").ok().out();
+            assertThat(got.trim()).isEqualTo("0");
+            cluster.script("umount " + fresh).ok();
+            // 1 request for piece 1, 3 at most around the end; 17 or more without the fill
+            assertThat(cluster.kernelPagesAtUnmount(fresh)).containsPattern("read requests [1-4], pages handed to the kernel (1[5-9]|[2-9]\\d)\\b");
+        } finally {
+            cluster.unmountIfMounted(fresh);
+            out("rm -f fill " + src);
+        }
+    }
+
+    /**
+     * Pages handed to the kernel never undo a change this mount made: no fill while a handle can
+     * write the file (a write buffered here is not in the pieces the servers send), and none
+     * offered before a writable open or a truncate lands after it.
+     */
+    @Test
+    void aPageFill_neverUndoesAWriteOrTruncateOfThisMount() {
+        String got = py("""
+                import os, random
+                random.seed(9)
+                model = bytearray(random.randbytes(1 << 20))
+                with open('refill', 'wb') as f:
+                    f.write(model)
+                def check(fd, pages, what):
+                    for p in pages:
+                        if os.pread(fd, 4096, p * 4096) != bytes(model[p * 4096:(p + 1) * 4096]):
+                            raise SystemExit('%s: page %d' % (what, p))
+                # a writer first: its buffered page must survive a reader's fetch of the same piece
+                w = os.open('refill', os.O_RDWR)
+                r = os.open('refill', os.O_RDONLY)
+                os.posix_fadvise(r, 0, 0, os.POSIX_FADV_RANDOM)
+                new = random.randbytes(4096)
+                os.pwrite(w, new, 20 * 4096)
+                model[20 * 4096:21 * 4096] = new
+                check(r, [17, 20, 16, 31], 'reader beside a writer')
+                os.close(w)
+                os.close(r)
+                # a reader first: its fill of piece 2 lands, then a writer changes a page of it
+                r = os.open('refill', os.O_RDONLY)
+                os.posix_fadvise(r, 0, 0, os.POSIX_FADV_RANDOM)
+                check(r, [40], 'reader alone')
+                w = os.open('refill', os.O_RDWR)
+                new = random.randbytes(4096)
+                os.pwrite(w, new, 41 * 4096)
+                model[41 * 4096:42 * 4096] = new
+                check(r, [41, 42, 47], 'reader after a writer came')
+                os.close(w)
+                # then a truncate by path inside a filled piece: nothing of the old bytes past it
+                check(r, [70], 'reader of piece 4')
+                os.truncate('refill', 70 * 4096 + 100)
+                del model[70 * 4096 + 100:]
+                if os.pread(r, 8192, 70 * 4096) != bytes(model[70 * 4096:]) or os.pread(r, 4096, 72 * 4096) != b'':
+                    raise SystemExit('reader after a truncate')
+                os.close(r)
+                if open('refill', 'rb').read() != bytes(model):
+                    raise SystemExit('final content')
+                os.unlink('refill')
+                print('ok')
+                """);
+        assertThat(got).isEqualTo("ok\n");
+    }
+
     @Test
     void anotherUsersAccess_isWhatTheKernelAllowsOnExt4() {
         // nobody must reach the mountpoint through the test's own directory.

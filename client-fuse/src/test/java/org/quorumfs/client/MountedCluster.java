@@ -107,6 +107,11 @@ final class MountedCluster implements AutoCloseable {
         return bash("grep 'mediator closed' \"$QFS_VAR/log/" + clientFileName(at) + ".log\" | tail -1").ok().out();
     }
 
+    /** What the client of mountpoint {@code at} logged of its reads and page fills when it last unmounted. */
+    String kernelPagesAtUnmount(Path at) {
+        return bash("grep 'pages handed to the kernel' \"$QFS_VAR/log/" + clientFileName(at) + ".log\" | tail -1").ok().out();
+    }
+
     /** A shell word: the name the scripts give the pid and log files of the client of {@code at}. */
     private static String clientFileName(Path at) {
         return "mount-$(realpath -m " + at + " | sed 's#[^A-Za-z0-9._-]#_#g')";
