@@ -27,15 +27,22 @@ final class KernelPages {
     private static final Logger log = LoggerFactory.getLogger(KernelPages.class);
     /** The kernel's page size: only whole pages are stored, none of those the answered read asked for. */
     static final int PAGE = 4096;
-    /** At most this much per read: a random read's piece or two. */
-    static final int MAX_FILL = 256 * 1024;
+    /** At most this much per read: the rest of a random read's piece or two. */
+    static final int MAX_FILL = 128 * 1024;
 
     /** Hands {@code length} bytes of {@code data} from {@code from} to node {@code nodeid}'s cache at {@code offset}; 0 or -errno. */
     interface Store {
         int store(long nodeid, long offset, byte[] data, int from, int length);
     }
 
-    private record Fill(OpenFile file, long changes, long offset, byte[] data, int from, int length) {
+    /** The file a fill is of: whether the fill may still go ({@link OpenFile#beginFill}), and its end. */
+    interface Guard {
+        boolean beginFill(long changes);
+
+        void endFill();
+    }
+
+    private record Fill(Guard file, long changes, long offset, byte[] data, int from, int length) {
     }
 
     /** What the worker thread is answering: a read of kernel node {@code nodeid}, or 0. */
@@ -76,7 +83,7 @@ final class KernelPages {
      * the file's lock. The whole pages below the file's end that the read did not ask for go to the
      * kernel before the answer ({@link #storeOffered}).
      */
-    void offer(OpenFile file, long changes, long size, long offset, byte[] data, long askedFrom, long askedTo) {
+    void offer(Guard file, long changes, long size, long offset, byte[] data, long askedFrom, long askedTo) {
         Serving s = serving.get();
         if (store == null || s.nodeid == 0) {
             return;
@@ -87,7 +94,7 @@ final class KernelPages {
         add(s, file, changes, offset, data, Math.max(start, roundUp(askedTo)), end);
     }
 
-    private static void add(Serving s, OpenFile file, long changes, long offset, byte[] data, long from, long to) {
+    private static void add(Serving s, Guard file, long changes, long offset, byte[] data, long from, long to) {
         int n = (int) Math.min(to - from, MAX_FILL - s.bytes);
         if (n > 0) {
             s.fills.add(new Fill(file, changes, from, data, (int) (from - offset), n));
@@ -120,6 +127,9 @@ final class KernelPages {
             int res;
             try {
                 res = to.store(nodeid, f.offset(), f.data(), f.from(), f.length());
+            } catch (RuntimeException e) {
+                res = -1; // the read's answer must still go
+                log.warn("handing read pages to the kernel failed", e);
             } finally {
                 f.file().endFill();
             }
@@ -137,6 +147,10 @@ final class KernelPages {
     /** The request has been answered: nothing more is offered for it. */
     void answered() {
         serving(0);
+    }
+
+    long pagesStored() {
+        return pagesStored.get();
     }
 
     @Override

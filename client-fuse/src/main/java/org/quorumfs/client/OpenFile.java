@@ -46,7 +46,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * open to close ({@link BlockMap}). Data written by other mounts is seen at the next open
  * (close-to-open consistency, as NFS).
  */
-final class OpenFile {
+final class OpenFile implements KernelPages.Guard {
     private static final Logger log = LoggerFactory.getLogger(OpenFile.class);
     /** The handle of a flush no application asked for (truncate, unmount): it is told no errors. */
     static final long NO_HANDLE = 0;
@@ -157,7 +157,8 @@ final class OpenFile {
      * Whether a page fill offered when {@link #changes} was {@code seen} may go to the kernel now;
      * if so, {@link #endFill} must follow it.
      */
-    synchronized boolean beginFill(long seen) {
+    @Override
+    public synchronized boolean beginFill(long seen) {
         if (seen != changes || handles.isEmpty() || !writableHandles.isEmpty() || !dirty.isEmpty() || !inFlight.isEmpty()) {
             return false;
         }
@@ -165,7 +166,8 @@ final class OpenFile {
         return true;
     }
 
-    synchronized void endFill() {
+    @Override
+    public synchronized void endFill() {
         if (--filling == 0) {
             notifyAll();
         }
@@ -282,6 +284,7 @@ final class OpenFile {
         boolean sequential = offset == 0 || continues && sequentialRun >= SEQUENTIAL_RUN;
         sequentialRun = continues ? sequentialRun + n : n;
         sequentialOffset = offset + n;
+        Fills fills = fills(kernel, offset, n);
         int done = 0;
         while (done < n) {
             long pos = offset + done;
@@ -299,7 +302,7 @@ final class OpenFile {
                     dst.put(done, data, within, available);
                 }
             } else {
-                byte[] part = part(index, within, chunk, fills(kernel, offset, n));
+                byte[] part = part(index, within, chunk, fills);
                 available = part.length;
                 dst.put(done, part, 0, available);
             }
