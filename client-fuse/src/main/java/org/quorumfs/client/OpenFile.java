@@ -370,28 +370,18 @@ final class OpenFile implements KernelPages.Guard {
         return out;
     }
 
-    /** Where the pieces a read fetches go besides the reader: the kernel's page cache. */
-    private final class Fills {
-        private final KernelPages kernel;
-        private final long askedFrom;
-        private final long askedTo;
-
-        Fills(KernelPages kernel, long askedFrom, long askedTo) {
-            this.kernel = kernel;
-            this.askedFrom = askedFrom;
-            this.askedTo = askedTo;
-        }
-
+    /** Where the pieces a read of [askedFrom, askedTo) of {@code file} fetches go besides the reader: the kernel's page cache. */
+    private record Fills(OpenFile file, KernelPages kernel, long askedFrom, long askedTo) {
         /** Called holding the file's lock. */
         void offer(long offset, byte[] data) {
-            kernel.offer(OpenFile.this, changes, size, offset, data, askedFrom, askedTo);
+            kernel.offer(file, file.changes, file.size, offset, data, askedFrom, askedTo);
         }
     }
 
     /** Called holding the lock: fills for a read of [offset, offset + n), or null when none may go. */
     private Fills fills(KernelPages kernel, long offset, int n) {
         return kernel == null || !writableHandles.isEmpty() || !dirty.isEmpty() || !inFlight.isEmpty()
-                ? null : new Fills(kernel, offset, offset + n);
+                ? null : new Fills(this, kernel, offset, offset + n);
     }
 
     /** The verified bytes of block {@code index} (empty for a hole), and the next ones fetched ahead. */

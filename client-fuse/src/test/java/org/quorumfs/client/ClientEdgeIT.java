@@ -49,6 +49,19 @@ class ClientEdgeIT {
         return out("B=" + second + " python3 - <<'EOF'\nimport os, sys\nB = os.environ['B']\n" + program + "\nEOF");
     }
 
+    /**
+     * Runs Python {@code reads} (lines adding to {@code bad}) against {@code file} opened read-only
+     * with the kernel's read-ahead off (as fio does), {@code src} its expected bytes and
+     * {@code seed} seeding {@code random}; returns {@code bad}.
+     */
+    private static int wrongReads(Path src, Path file, int seed, String reads) {
+        return Integer.parseInt(cluster.bash("python3 - <<'EOF'\nimport os, random\nrandom.seed(" + seed + ")\n"
+                + "src = open('" + src + "', 'rb').read()\n"
+                + "fd = os.open('" + file + "', os.O_RDONLY)\n"
+                + "os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)\nbad = 0\n"
+                + reads + "os.close(fd)\nprint(bad)\nEOF").ok().out().trim());
+    }
+
     /** How many replica files of inode {@code ino} data server {@code i} holds. */
     private static int replicaFiles(int i, long ino) {
         String glob = cluster.var.resolve("dataserver-" + cluster.dataPorts.get(i)).resolve("blocks")
@@ -142,17 +155,12 @@ class ClientEdgeIT {
         out("head -c 1053576 /dev/urandom > " + src + " && cp " + src + " fill"); // 1 MiB + 5000 bytes
         try {
             cluster.mountAt(fresh).ok();
-            String got = cluster.bash("python3 - <<'EOF'\nimport os, random\nrandom.seed(3)\n"
-                    + "src = open('" + src + "', 'rb').read()\n"
-                    + "fd = os.open('" + fresh + "/fill', os.O_RDONLY)\n"
-                    + "os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)\nbad = 0\n"
-                    + "pages = list(range(16, 32))\nrandom.shuffle(pages)\n"
+            String reads = "pages = list(range(16, 32))\nrandom.shuffle(pages)\n"
                     + "for p in [21] + pages:\n" // piece 1 (pages 16-31), first asked in its middle
                     + "    bad += os.pread(fd, 4096, p * 4096) != src[p * 4096:(p + 1) * 4096]\n"
                     + "for o in (1048576 - 4096, 1048576, 1048576 + 4096):\n" // around the end: the file's last piece
-                    + "    bad += os.pread(fd, 4096, o) != src[o:o + 4096]\n"
-                    + "os.close(fd)\nprint(bad)\nEOF").ok().out();
-            assertThat(got.trim()).isEqualTo("0");
+                    + "    bad += os.pread(fd, 4096, o) != src[o:o + 4096]\n";
+            assertThat(wrongReads(src, fresh.resolve("fill"), 3, reads)).isZero();
             cluster.script("umount " + fresh).ok();
             // 1 request for piece 1, 3 at most around the end; 17 or more without the fill
             assertThat(cluster.kernelPagesAtUnmount(fresh)).containsPattern("read requests [1-4], pages handed to the kernel (1[5-9]|[2-9]\\d)\\b");
@@ -326,16 +334,11 @@ class ClientEdgeIT {
             // 24 pairs of adjoining 4 KiB reads at random places, the kernel's read-ahead off (as fio
             // does): each second read continues the first, and used to fetch its whole block.
             cluster.mountAt(fresh).ok();
-            String got = cluster.bash("python3 - <<'EOF'\nimport os, random\nrandom.seed(5)\n"
-                    + "src = open('" + src + "', 'rb').read()\n"
-                    + "fd = os.open('" + fresh + "/adjoin', os.O_RDONLY)\n"
-                    + "os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)\nbad = 0\n"
-                    + "for _ in range(24):\n"
+            String reads = "for _ in range(24):\n"
                     + "    at = random.randrange(16, 2046) * 4096\n"
                     + "    for o in (at, at + 4096):\n"
-                    + "        bad += os.pread(fd, 4096, o) != src[o:o + 4096]\n"
-                    + "os.close(fd)\nprint(bad)\nEOF").ok().out();
-            assertThat(got.trim()).isEqualTo("0");
+                    + "        bad += os.pread(fd, 4096, o) != src[o:o + 4096]\n";
+            assertThat(wrongReads(src, fresh.resolve("adjoin"), 5, reads)).isZero();
             cluster.script("umount " + fresh).ok();
             assertThat(cluster.clientCountsAtUnmount(fresh)).contains(" blockReads=0 ")
                     .containsPattern(" pieceReads=([2-9]\\d|\\d{3,}) ");
