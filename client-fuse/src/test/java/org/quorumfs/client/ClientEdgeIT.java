@@ -528,6 +528,10 @@ class ClientEdgeIT {
     void extendedAttributes_inTheUserNamespace_withFlagsErrorsAndLimits_survivingCpAndRsync() {
         out("mkdir xa && echo data > xa/f && setfattr -n user.color -v blue xa/f && setfattr -n user.empty xa/f");
         assertThat(out("getfattr -d --absolute-names xa/f")).isEqualTo("# file: xa/f\nuser.color=\"blue\"\nuser.empty=\"\"\n\n");
+        // other namespaces are not stored: reading one is ENODATA, setting one EOPNOTSUPP
+        assertThat(cluster.sh("getfattr -n security.capability xa/f").err()).contains("No such attribute");
+        assertThat(cluster.sh("getfattr -n trusted.t xa/f").err()).contains("No such attribute");
+        assertThat(cluster.sh("setfattr -n security.s -v 1 xa/f").err()).contains("Operation not supported");
         py("""
                 import errno, ctypes
                 def fails(code, f, *a):
