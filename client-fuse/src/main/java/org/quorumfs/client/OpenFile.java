@@ -159,7 +159,7 @@ final class OpenFile implements KernelPages.Guard {
      */
     @Override
     public synchronized boolean beginFill(long seen) {
-        if (seen != changes || handles.isEmpty() || !writableHandles.isEmpty() || !dirty.isEmpty() || !inFlight.isEmpty()) {
+        if (seen != changes || handles.isEmpty() || !unchangeableHere()) {
             return false;
         }
         filling++;
@@ -259,13 +259,9 @@ final class OpenFile implements KernelPages.Guard {
         return length;
     }
 
-    synchronized int read(long offset, Pointer dst, int length) {
-        return read(offset, dst, length, null);
-    }
-
     /**
      * Reads into {@code dst}; pieces fetched for it from the data servers are offered to
-     * {@code kernel} (if not null) while no handle of this mount can change the file.
+     * {@code kernel} while no handle of this mount can change the file.
      */
     synchronized int read(long offset, Pointer dst, int length, KernelPages kernel) {
         if (offset < 0) {
@@ -380,8 +376,12 @@ final class OpenFile implements KernelPages.Guard {
 
     /** Called holding the lock: fills for a read of [offset, offset + n), or null when none may go. */
     private Fills fills(KernelPages kernel, long offset, int n) {
-        return kernel == null || !writableHandles.isEmpty() || !dirty.isEmpty() || !inFlight.isEmpty()
-                ? null : new Fills(this, kernel, offset, offset + n);
+        return unchangeableHere() ? new Fills(this, kernel, offset, offset + n) : null;
+    }
+
+    /** Called holding the lock: no handle of this mount can write the file, nothing of it is buffered or being written. */
+    private boolean unchangeableHere() {
+        return writableHandles.isEmpty() && dirty.isEmpty() && inFlight.isEmpty();
     }
 
     /** The verified bytes of block {@code index} (empty for a hole), and the next ones fetched ahead. */
