@@ -133,6 +133,11 @@ class DataServiceIT {
                 "assert getattr(ds, svc + 'get')('11', 2, '78') == {'found': False}",
                 "part = getattr(ds, svc + 'getRange')('11', 2, '77', 65536, 10)",
                 "assert part['data'].data == block[65536:65546]",
+                "try:",
+                "    getattr(ds, svc + 'get')('not-a-number', 2, '77')",
+                "    raise SystemExit('a malformed id was not refused')",
+                "except xmlrpc.client.Fault as f:",
+                "    assert f.faultCode == %d and f.faultString, f".formatted(ErrorCode.INVALID_ARGUMENT.wire()),
                 "print('ok')");
         Process p = new ProcessBuilder("python3", "-c", script).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());

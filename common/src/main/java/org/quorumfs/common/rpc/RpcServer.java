@@ -19,6 +19,7 @@ import org.quorumfs.common.protocol.FsException;
 import org.quorumfs.common.protocol.Limits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xml.sax.SAXException;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -429,13 +430,20 @@ public final class RpcServer implements AutoCloseable {
             // have keep-alive turned off before they get here.
             RequestData data = (RequestData) config;
             keepAlive.add(data);
+            // The fault the library's writer would write, in the plain layout when its message
+            // needs no escaping (as a "no such entry" of a plain name).
+            Throwable fault = convertThrowable(error);
+            int code = fault instanceof XmlRpcException x ? x.code : 0;
+            byte[] plain = PlainResponseWriter.fault(code, fault.getMessage());
             try {
-                if (data.isByteArrayRequired()) {
-                    super.writeError(config, stream, error);
+                if (plain != null && data.isByteArrayRequired()) {
+                    data.getConnection().writeResponse(data, new SizedBody(plain));
+                } else if (data.isByteArrayRequired()) {
+                    writeFault(config, stream, code, fault, plain);
                     data.getConnection().writeResponse(data, stream);
                 } else {
                     data.getConnection().writeResponseHeader(data, -1);
-                    super.writeError(config, stream, error);
+                    writeFault(config, stream, code, fault, plain);
                     stream.flush();
                 }
             } catch (IOException e) {
@@ -464,6 +472,20 @@ public final class RpcServer implements AutoCloseable {
                 }
             } catch (IOException e) {
                 throw new XmlRpcException(e.getMessage(), e);
+            }
+        }
+
+        /** {@code plain} when there is one, else the library's writer (what its writeError does, once converted). */
+        private void writeFault(XmlRpcStreamRequestConfig config, OutputStream stream, int code, Throwable fault, byte[] plain)
+                throws XmlRpcException, IOException {
+            if (plain != null) {
+                stream.write(plain);
+                return;
+            }
+            try {
+                getXmlRpcWriter(config, stream).write(config, code, fault.getMessage(), fault);
+            } catch (SAXException e) {
+                throw new XmlRpcException("Failed to write XML-RPC response: " + e.getMessage(), e);
             }
         }
 

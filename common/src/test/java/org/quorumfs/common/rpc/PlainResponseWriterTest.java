@@ -54,4 +54,29 @@ class PlainResponseWriterTest {
         }
         assertThat(PlainResponseWriter.write(deep)).isNull();
     }
+
+    @Test
+    void writesFaultsAsTheLibraryDoes_readBackAsFaults_andLeavesTheRestToTheLibrary() {
+        byte[] fault = PlainResponseWriter.fault(2, "'f1': no such entry");
+        assertThat(new String(fault, StandardCharsets.US_ASCII)).isEqualTo("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                + "<methodResponse><fault><value><struct><member><name>faultCode</name><value><i4>2</i4></value>"
+                + "</member><member><name>faultString</name><value>'f1': no such entry</value></member></struct>"
+                + "</value></fault></methodResponse>");
+        assertThat(PlainResponseReader.read(fault)).contains(new PlainResponseReader.Fault(2, "'f1': no such entry"));
+        assertThat(PlainResponseReader.read(PlainResponseWriter.fault(8, null)))
+                .contains(new PlainResponseReader.Fault(8, ""));
+
+        assertThat(PlainResponseWriter.fault(2, "a <b>")).isNull();
+        assertThat(PlainResponseWriter.fault(2, "grüße")).isNull();
+        // A fault with a cause (the library's extension), or of another shape, is the library's to read.
+        String withCause = "<?xml version=\"1.0\"?><methodResponse><fault><value><struct><member><name>faultCode</name>"
+                + "<value><i4>2</i4></value></member><member><name>faultString</name><value>x</value></member>"
+                + "<member><name>faultCause</name><value><base64>AA==</base64></value></member></struct></value>"
+                + "</fault></methodResponse>";
+        assertThat(PlainResponseReader.read(withCause.getBytes(StandardCharsets.US_ASCII))).isEmpty();
+        String stringCode = "<methodResponse><fault><value><struct><member><name>faultCode</name><value>2</value>"
+                + "</member><member><name>faultString</name><value>x</value></member></struct></value></fault>"
+                + "</methodResponse>";
+        assertThat(PlainResponseReader.read(stringCode.getBytes(StandardCharsets.US_ASCII))).isEmpty();
+    }
 }

@@ -41,6 +41,8 @@ class RpcServerTest {
 
         Map<String, Object> fail(int code);
 
+        Map<String, Object> failSaying(int code, String message);
+
         int boom();
     }
 
@@ -58,6 +60,11 @@ class RpcServerTest {
         @Override
         public Map<String, Object> fail(int code) {
             throw new FsException(ErrorCode.fromWire(code), "failed as asked");
+        }
+
+        @Override
+        public Map<String, Object> failSaying(int code, String message) {
+            throw new FsException(ErrorCode.fromWire(code), message);
         }
 
         @Override
@@ -191,6 +198,24 @@ class RpcServerTest {
                     assertThat(e.code()).isEqualTo(ErrorCode.NOT_EMPTY);
                     assertThat(e.getMessage()).contains("failed as asked");
                 });
+    }
+
+    @Test
+    void faults_travelInThePlainLayout_whenTheirMessageAllows_andComeBackExactEitherWay() {
+        // A lookup's "no such entry" needs no escaping: it is written and read without the library's
+        // writer and parser; a message that needs escaping still goes through them.
+        for (String message : new String[] {"'f17': no such entry", "a <name> & \"quotes\", grüße\n"}) {
+            assertThatThrownBy(() -> echo.failSaying(ErrorCode.NOT_FOUND.wire(), message))
+                    .isInstanceOfSatisfying(FsException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND);
+                        assertThat(e.getMessage()).isEqualTo(message);
+                    });
+        }
+        String call = "<?xml version=\"1.0\"?><methodCall><methodName>" + EchoService.class.getName()
+                + ".fail</methodName><params><param><value><i4>2</i4></value></param></params></methodCall>";
+        assertThat(post(call)).endsWith("<methodResponse><fault><value><struct><member><name>faultCode</name>"
+                + "<value><i4>2</i4></value></member><member><name>faultString</name><value>failed as asked</value>"
+                + "</member></struct></value></fault></methodResponse>");
     }
 
     @Test
