@@ -47,8 +47,9 @@ final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
 
     /**
      * A server's fault, as the library's parser would throw it, without a stack trace: it says
-     * where the server failed, not where we are, and every lookup of a name that does not exist
-     * ends in one (filling traces was 5 % of the client's CPU in a loop of such lookups).
+     * what the server answered, not where we are, and every lookup of a name that does not exist
+     * ends in one (stack traces, this one and the FsException made of it, were 4.7 % of the
+     * client's CPU in a loop of such lookups).
      */
     static final class Fault extends XmlRpcException {
         private static final long serialVersionUID = 1L;
