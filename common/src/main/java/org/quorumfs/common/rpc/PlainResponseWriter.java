@@ -31,35 +31,31 @@ final class PlainResponseWriter {
 
     /** The whole response body for {@code result}, or null if it is not made of plain values. */
     static byte[] write(Object result) {
-        long size = size(result, 0);
-        if (size < 0 || HEAD.length + size + TAIL.length > Integer.MAX_VALUE - 8) {
-            return null;
-        }
-        PlainResponseWriter w = new PlainResponseWriter((int) (HEAD.length + size + TAIL.length));
-        w.put(HEAD);
-        w.value(result);
-        w.put(TAIL);
-        return w.out;
+        return framed(HEAD, result, TAIL);
     }
 
     /**
      * The whole fault response for {@code code} and {@code message}, as the library writes it (a
      * struct of faultCode and faultString), or null if the message needs escaping. Every lookup of a
-     * name that does not exist ends in a fault: through the library's writer and parser, a third of
-     * the client's CPU for such a lookup went to building and parsing it.
+     * name that does not exist ends in a fault: through the library's writer and parser, such a
+     * lookup cost the client 187 us of CPU, 117 without them.
      */
     static byte[] fault(int code, String message) {
         Map<String, Object> fault = new LinkedHashMap<>();
         fault.put("faultCode", code);
         fault.put("faultString", message == null ? "" : message);
-        long size = size(fault, 0);
-        if (size < 0 || size > Integer.MAX_VALUE - 64) {
+        return framed(FAULT_HEAD, fault, FAULT_TAIL);
+    }
+
+    private static byte[] framed(byte[] head, Object value, byte[] tail) {
+        long size = size(value, 0);
+        if (size < 0 || head.length + size + tail.length > Integer.MAX_VALUE - 8) {
             return null;
         }
-        PlainResponseWriter w = new PlainResponseWriter((int) (FAULT_HEAD.length + size + FAULT_TAIL.length));
-        w.put(FAULT_HEAD);
-        w.value(fault);
-        w.put(FAULT_TAIL);
+        PlainResponseWriter w = new PlainResponseWriter((int) (head.length + size + tail.length));
+        w.put(head);
+        w.value(value);
+        w.put(tail);
         return w.out;
     }
 
