@@ -140,12 +140,14 @@ final class FuseSessionLoop {
     private volatile long initUnique;
 
     private final KernelPages pages;
+    private final ReadOnlyOpens readOnlyOpens;
     /** Per worker: a fuse_bufvec and the bytes of a page fill ({@link #store}). */
     private final ThreadLocal<Pointer> storeBuffers = new ThreadLocal<>();
 
-    FuseSessionLoop(AttributeGrants grants, KernelPages pages) {
+    FuseSessionLoop(AttributeGrants grants, KernelPages pages, ReadOnlyOpens readOnlyOpens) {
         this.grants = grants;
         this.pages = pages;
+        this.readOnlyOpens = readOnlyOpens;
         LibFuseSession loaded;
         try {
             loaded = LibraryLoader.create(LibFuseSession.class).failImmediately().load("fuse");
@@ -298,6 +300,7 @@ final class FuseSessionLoop {
     private int send(Pointer iov, long count) {
         try {
             grants.reply(iov, count);
+            readOnlyOpens.reply(iov, count);
         } catch (RuntimeException e) {
             log.error("looking at an answer to the kernel failed; it goes as it was", e);
         }
@@ -405,12 +408,14 @@ final class FuseSessionLoop {
                     int opcode = mem.getInt(4);
                     grants.serving(opcode, mem.getLong(8), mem.getLong(16));
                     pages.serving(opcode == FUSE_READ ? mem.getLong(16) : 0);
+                    readOnlyOpens.serving(mem, res);
                     if (opcode == FUSE_INIT) {
                         initUnique = mem.getLong(8);
                     }
                 } else {
                     grants.serving(0, 0, 0);
                     pages.serving(0);
+                    readOnlyOpens.servingOther();
                 }
                 lib.fuse_session_process_buf(session, buf, chanp.getPointer(0));
                 pages.answered();

@@ -54,6 +54,7 @@ final class QuorumFuse extends FuseStubFS {
     private final Permissions perms;
     private final AttributeGrants grants = new AttributeGrants();
     private final KernelPages kernelPages = new KernelPages();
+    private final ReadOnlyOpens readOnlyOpens = new ReadOnlyOpens();
 
     QuorumFuse(Mediator mediator, Duration entryTtl, long writeBackBytes, long readCacheBytes) {
         this.mediator = mediator;
@@ -768,7 +769,7 @@ final class QuorumFuse extends FuseStubFS {
         args.add(mountPoint.toAbsolutePath().toString());
         args.addAll(options);
         try {
-            return new FuseSessionLoop(grants, kernelPages).run(args.toArray(String[]::new), jnr.ffi.Struct.getMemory(fuseOperations),
+            return new FuseSessionLoop(grants, kernelPages, readOnlyOpens).run(args.toArray(String[]::new), jnr.ffi.Struct.getMemory(fuseOperations),
                     jnr.ffi.Struct.size(fuseOperations));
         } finally {
             mounted.set(false);
@@ -777,7 +778,7 @@ final class QuorumFuse extends FuseStubFS {
 
     /** Writes out everything buffered and ends the mount's session; called after unmounting. */
     void flushAll() {
-        log.info("{}", kernelPages);
+        log.info("{}; {}", kernelPages, readOnlyOpens);
         try {
             files.flushAll();
         } catch (RuntimeException e) {

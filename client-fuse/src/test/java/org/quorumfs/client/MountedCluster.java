@@ -107,8 +107,11 @@ final class MountedCluster implements AutoCloseable {
         return bash("grep 'mediator closed' \"$QFS_VAR/log/" + clientFileName(at) + ".log\" | tail -1").ok().out();
     }
 
-    /** What the client of mountpoint {@code at} logged of its reads and page fills when it last unmounted. */
-    String kernelPagesAtUnmount(Path at) {
+    /**
+     * What the client of mountpoint {@code at} logged of its reads, page fills and closes without
+     * a flush when it last unmounted.
+     */
+    String readCountsAtUnmount(Path at) {
         return bash("grep 'pages handed to the kernel' \"$QFS_VAR/log/" + clientFileName(at) + ".log\" | tail -1").ok().out();
     }
 

@@ -118,6 +118,36 @@ class RestartIT {
     }
 
     @Test
+    void dataServersHung_aReadersCloseWaitsForNoWritersData_whichTheWritersCloseWritesOut() {
+        // A handle that cannot write is closed without a flush (FOPEN_NOFLUSH): with every data
+        // server stopped, a reader's close of a file whose writer has bytes buffered returns at
+        // once, and leaves them to the writer's close, which (once the servers run again) writes
+        // them out. Before, the reader's flush wrote them out and waited on the stopped servers
+        // until its calls timed out (5 s). The reader is a thread: a child process would close an
+        // inherited copy of the writer's descriptor at its exec, and that close flushes.
+        String ports = cluster.dataPortList(", ");
+        cluster.bash("python3 - <<'EOF'\n"
+                + "import os, signal, subprocess, threading\n"
+                + "path = os.environ['MNT'] + '/tree/small'\n"
+                + "w = os.open(path, os.O_WRONLY | os.O_APPEND)\n"
+                + "pids = [int(open(os.environ['VAR'] + '/run/%d.pid' % p).read()) for p in (" + ports + ",)]\n"
+                + "try:\n"
+                + "    for p in pids:\n"
+                + "        subprocess.run([os.environ['FREEZE'], str(p)], check=True)\n"
+                + "    os.write(w, b'buffered while the servers hang\\n')\n"
+                + "    reader = threading.Thread(target=lambda: os.close(os.open(path, os.O_RDONLY)), daemon=True)\n"
+                + "    reader.start()\n"
+                + "    reader.join(3)\n"
+                + "    assert not reader.is_alive(), 'the reader waited for the servers'\n"
+                + "finally:\n"
+                + "    for p in pids:\n"
+                + "        os.kill(p, signal.SIGCONT)\n"
+                + "os.close(w)\n"
+                + "EOF").ok();
+        assertThat(cluster.sh("cat tree/small").ok().out()).isEqualTo("small\nbuffered while the servers hang\n");
+    }
+
+    @Test
     void clientTerminated_unmountsAndWritesOutWhatItBuffered() throws Exception {
         // 100 kB stay in the write-back cache when SIGTERM arrives: one write(2), no close (any close,
         // even of a dup, flushes) until 2 s after the signal.
