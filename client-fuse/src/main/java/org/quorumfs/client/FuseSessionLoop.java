@@ -70,6 +70,8 @@ final class FuseSessionLoop {
     static final int INIT_OUT_SIZE = 64;
     /** libfuse 2.9's answer (protocol 7.19) ends before time_gran. */
     static final int INIT_OUT_SIZE_7_19 = 24;
+    /** struct fuse_init_in: major, minor, max_readahead, flags, after the 40-byte fuse_in_header. */
+    static final int INIT_IN_FLAGS = 40 + 12;
     static final int FUSE_MAX_PAGES = 1 << 22;
     static final int OUT_HEADER_SIZE = 16;
 
@@ -138,16 +140,20 @@ final class FuseSessionLoop {
     private Pointer initAnswer;
     /** The INIT request's unique id while its answer is due, else 0 (ids start at 1). */
     private volatile long initUnique;
+    /** The flags the kernel offered in its INIT (fuse_init_in.flags). */
+    private volatile int initOffered;
 
     private final KernelPages pages;
     private final ReadOnlyOpens readOnlyOpens;
+    private final SuidKills suidKills;
     /** Per worker: a fuse_bufvec and the bytes of a page fill ({@link #store}). */
     private final ThreadLocal<Pointer> storeBuffers = new ThreadLocal<>();
 
-    FuseSessionLoop(AttributeGrants grants, KernelPages pages, ReadOnlyOpens readOnlyOpens) {
+    FuseSessionLoop(AttributeGrants grants, KernelPages pages, ReadOnlyOpens readOnlyOpens, SuidKills suidKills) {
         this.grants = grants;
         this.pages = pages;
         this.readOnlyOpens = readOnlyOpens;
+        this.suidKills = suidKills;
         LibFuseSession loaded;
         try {
             loaded = LibraryLoader.create(LibFuseSession.class).failImmediately().load("fuse");
@@ -306,12 +312,13 @@ final class FuseSessionLoop {
         }
         if (initUnique != 0 && count == 2 && iov.getPointer(0).getLong(8) == initUnique) {
             initUnique = 0;
-            Pointer widened = widenInit(runtime, iov);
+            Pointer widened = widenInit(runtime, iov, initOffered);
             if (widened != null) {
                 initAnswer = widened; // reachable until writev has read it
                 iov = widened;
                 count = 1;
-                log.info("the kernel may send reads and writes of up to {} KiB", MAX_REQUEST >> 10);
+                log.info("the kernel may send reads and writes of up to {} KiB; set-ID bits are cleared {}",
+                        MAX_REQUEST >> 10, (initOffered & SuidKills.FUSE_HANDLE_KILLPRIV_V2) != 0 ? "here" : "by the kernel");
             } else {
                 log.warn("libfuse's answer to INIT is not laid out as libfuse 2.9's: requests stay at 128 KiB");
             }
@@ -331,10 +338,11 @@ final class FuseSessionLoop {
      * libfuse's successful answer to INIT ({@code iov}: its header and its 7.19 fuse_init_out) as
      * one buffer of protocol 7.28's larger struct that also asks for requests of up to
      * {@link #MAX_REQUEST} bytes (FUSE_MAX_PAGES; the kernel takes it from any minor version, and
-     * reads the rest of a shorter struct as zeros), or null to send libfuse's answer as it is. The
+     * reads the rest of a shorter struct as zeros) and, when the kernel {@code offered} it in its
+     * INIT, takes over clearing set-ID bits ({@link SuidKills}), or null to send libfuse's answer as it is. The
      * result is one iovec (16 bytes) followed by the answer it points at.
      */
-    static Pointer widenInit(Runtime runtime, Pointer iov) {
+    static Pointer widenInit(Runtime runtime, Pointer iov, int offered) {
         Pointer header = iov.getPointer(0);
         Pointer body = iov.getPointer(16);
         if (iov.getLong(8) != OUT_HEADER_SIZE || header.getInt(0) != OUT_HEADER_SIZE + INIT_OUT_SIZE_7_19
@@ -347,7 +355,7 @@ final class FuseSessionLoop {
         answer.putInt(0, OUT_HEADER_SIZE + INIT_OUT_SIZE);
         Pointer init = answer.slice(OUT_HEADER_SIZE);
         init.transferFrom(0, body, 0, INIT_OUT_SIZE_7_19);
-        init.putInt(INIT_OUT_FLAGS, init.getInt(INIT_OUT_FLAGS) | FUSE_MAX_PAGES);
+        init.putInt(INIT_OUT_FLAGS, init.getInt(INIT_OUT_FLAGS) | FUSE_MAX_PAGES | (offered & SuidKills.FUSE_HANDLE_KILLPRIV_V2));
         init.putInt(INIT_OUT_MAX_WRITE, MAX_REQUEST);
         init.putShort(INIT_OUT_MAX_PAGES, (short) (MAX_REQUEST / 4096));
         out.putAddress(0, answer.address());
@@ -409,13 +417,16 @@ final class FuseSessionLoop {
                     grants.serving(opcode, mem.getLong(8), mem.getLong(16));
                     pages.serving(opcode == FUSE_READ ? mem.getLong(16) : 0);
                     readOnlyOpens.serving(mem, res);
+                    suidKills.serving(mem, res);
                     if (opcode == FUSE_INIT) {
+                        initOffered = res >= INIT_IN_FLAGS + 4 ? mem.getInt(INIT_IN_FLAGS) : 0;
                         initUnique = mem.getLong(8);
                     }
                 } else {
                     grants.serving(0, 0, 0);
                     pages.serving(0);
                     readOnlyOpens.servingOther();
+                    suidKills.servingOther();
                 }
                 lib.fuse_session_process_buf(session, buf, chanp.getPointer(0));
                 pages.answered();

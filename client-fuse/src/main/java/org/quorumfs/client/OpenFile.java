@@ -112,6 +112,10 @@ final class OpenFile implements KernelPages.Guard {
     private record Committed(long seq, Attributes attributes) {
     }
 
+    /** The mode a check for set-ID bits last found ({@link SuidKills}), or -1; and when (System.nanoTime). */
+    private volatile int checkedMode = -1;
+    private volatile long checkedAtNanos;
+
     OpenFile(long ino, long size, boolean createdEmpty, Mediator mediator, ExecutorService io,
              WriteBackBudget budget, PieceCache pieces) {
         this.pieces = pieces;
@@ -122,6 +126,18 @@ final class OpenFile implements KernelPages.Guard {
         this.budget = budget;
         this.blockSize = mediator.blockSize();
         this.map = new BlockMap(ino, mediator, createdEmpty);
+    }
+
+    /** The mode last found by {@link #checkedMode(int)} if that was within {@code ttl}, else -1. */
+    int checkedMode(java.time.Duration ttl) {
+        int mode = checkedMode;
+        return mode != -1 && System.nanoTime() - checkedAtNanos < ttl.toNanos() ? mode : -1;
+    }
+
+    /** The file's mode, as just read or set through this mount. */
+    void checkedMode(int mode) {
+        checkedAtNanos = System.nanoTime();
+        checkedMode = mode;
     }
 
     long ino() {

@@ -55,6 +55,7 @@ final class QuorumFuse extends FuseStubFS {
     private final AttributeGrants grants = new AttributeGrants();
     private final KernelPages kernelPages = new KernelPages();
     private final ReadOnlyOpens readOnlyOpens = new ReadOnlyOpens();
+    private final SuidKills suidKills = new SuidKills();
 
     QuorumFuse(Mediator mediator, Duration entryTtl, long writeBackBytes, long readCacheBytes) {
         this.mediator = mediator;
@@ -329,6 +330,9 @@ final class QuorumFuse extends FuseStubFS {
             if (!h.writable()) {
                 return ErrnoTable.negative(Errno.EBADF);
             }
+            if (suidKills.requested()) {
+                dropSetIdBits(h.file());
+            }
             return h.file().write(h.id(), offset, buf, (int) size);
         });
     }
@@ -394,6 +398,9 @@ final class QuorumFuse extends FuseStubFS {
             }
             perms.check(who, a, Permissions.WRITE, path);
             c.changedInode(a.ino());
+            if (suidKills.requested()) {
+                dropSetIdBits(a);
+            }
             var open = files.ofInode(a.ino());
             if (open.isPresent()) {
                 open.get().truncate(OpenFile.NO_HANDLE, size);
@@ -409,6 +416,9 @@ final class QuorumFuse extends FuseStubFS {
         return change("ftruncate", path, c -> {
             OpenFiles.Handle h = files.get(fi.fh.get());
             c.changedInode(h.file().ino());
+            if (suidKills.requested()) {
+                dropSetIdBits(h.file());
+            }
             h.file().truncate(h.id(), size);
             return 0;
         });
@@ -540,7 +550,7 @@ final class QuorumFuse extends FuseStubFS {
             }
             long ino = a.ino();
             c.changedInode(ino);
-            c.result(path, mediator.setattr(ino, AttributeChanges.none().withMode(newMode)));
+            told(c, path, mediator.setattr(ino, AttributeChanges.none().withMode(newMode)));
             return 0;
         });
     }
@@ -560,9 +570,52 @@ final class QuorumFuse extends FuseStubFS {
             }
             long ino = a.ino();
             c.changedInode(ino);
-            c.result(path, mediator.setattr(ino, AttributeChanges.none().withOwner(u, g)));
+            AttributeChanges changes = AttributeChanges.none().withOwner(u, g);
+            if (suidKills.requested() && !a.isDirectory()) {
+                // The kernel asks this of every chown of a file; the group is the new one's.
+                int group = g == -1 ? a.gid() : g;
+                int mode = SuidKills.killed(a.mode(), who.root() || perms.inGroup(who, group));
+                if (mode != a.mode()) {
+                    changes = changes.withMode(mode);
+                }
+            }
+            told(c, path, mediator.setattr(ino, changes));
             return 0;
         });
+    }
+
+    /** A setattr's answer: to the memo and to the file if this mount has it open (its mode, for {@link SuidKills}). */
+    private void told(PathResolver.Change c, String path, Attributes after) {
+        c.result(path, after);
+        files.ofInode(after.ino()).ifPresent(f -> f.checkedMode(after.mode()));
+    }
+
+    /**
+     * A write or truncate the kernel sent with FUSE_WRITE_KILL_SUIDGID or FATTR_KILL_SUIDGID
+     * ({@link SuidKills}): the open file's set-ID bits cleared first, as the kernel's own rules
+     * would. Its mode is the one a check found within {@link PathResolver#ATTRIBUTES_TTL} (so a
+     * writer of a file without set-ID bits pays a getattr a second at most), else fetched.
+     */
+    private void dropSetIdBits(OpenFile f) {
+        int known = f.checkedMode(PathResolver.ATTRIBUTES_TTL);
+        if (known == -1 || (known & (SuidKills.S_ISUID | SuidKills.S_ISGID)) != 0) {
+            f.checkedMode(dropSetIdBits(mediator.getattr(f.ino())).mode());
+        }
+    }
+
+    /**
+     * The answer is not remembered for the path: the write or truncate that follows changes the
+     * file again (the change's {@code changedInode} voids what was remembered of it).
+     */
+    private Attributes dropSetIdBits(Attributes a) {
+        Permissions.Caller who = caller();
+        int mode = SuidKills.killed(a.mode(), who.root() || perms.inGroup(who, a.gid()));
+        if (mode == a.mode()) {
+            return a;
+        }
+        Attributes after = mediator.setattr(a.ino(), AttributeChanges.none().withMode(mode));
+        files.ofInode(after.ino()).ifPresent(f -> f.checkedMode(after.mode()));
+        return after;
     }
 
     @Override
@@ -769,7 +822,7 @@ final class QuorumFuse extends FuseStubFS {
         args.add(mountPoint.toAbsolutePath().toString());
         args.addAll(options);
         try {
-            return new FuseSessionLoop(grants, kernelPages, readOnlyOpens).run(args.toArray(String[]::new), jnr.ffi.Struct.getMemory(fuseOperations),
+            return new FuseSessionLoop(grants, kernelPages, readOnlyOpens, suidKills).run(args.toArray(String[]::new), jnr.ffi.Struct.getMemory(fuseOperations),
                     jnr.ffi.Struct.size(fuseOperations));
         } finally {
             mounted.set(false);

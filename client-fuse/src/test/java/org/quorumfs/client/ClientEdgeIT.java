@@ -259,6 +259,30 @@ class ClientEdgeIT {
         assertThat(here).isEqualTo(onExt4);
     }
 
+    /**
+     * Set-ID bits go as on ext4 when another user writes or truncates a file, and at a chown; a
+     * privileged writer keeps them. The kernel leaves clearing them to the client (SuidKills), which
+     * spares a GETXATTR per write.
+     */
+    @Test
+    void setIdBits_goAsOnExt4_whenAnotherUserWritesOrTruncates_andAtAChown() {
+        cluster.bash("chmod 711 " + dir).ok();
+        String checks = """
+                for f in w t p s r k c o z; do echo data > $f; done
+                chmod 6777 w t p r k c z; chmod 6766 s; chmod 2764 o
+                as() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+                as sh -c 'echo more >> w'; as truncate -s 2 t; as sh -c 'echo more >> s'; as sh -c ': > z'
+                as perl -e 'truncate("p", 3) or die'
+                echo more >> r; truncate -s 1 k; chown 65534 c; chgrp 65534 o
+                stat -c '%n %a %s' w t p s r k c o z
+                chmod 4777 w; as sh -c 'echo again >> w'; stat -c '%n %a %s' w
+                """;
+        String onExt4 = cluster.bash("l=$(mktemp -d) && chmod 755 $l && cd $l && { " + checks + "} ; cd / && rm -rf $l").ok().out();
+        String here = out("mkdir setid && chmod 755 setid && cd setid && { " + checks + "}");
+        assertThat(onExt4).startsWith("w 777 10\nt 777 2\np 777 3\ns 766 10\nr 6777 10\nk 6777 1\nc 777 5\no 2764 5\nz 777 0\n");
+        assertThat(here).isEqualTo(onExt4);
+    }
+
     @Test
     void mmapWrites_landThroughMsync_andReadsThroughRead2_andOnAnotherMount() {
         String digest = py("""

@@ -47,7 +47,7 @@ class FuseSessionLoopTest {
 
     @Test
     void anAnswerOfProtocol7_19_becomesOneOf7_28_askingForRequestsOf1MiB_withLibfusesFieldsKept() {
-        Pointer widened = FuseSessionLoop.widenInit(RUNTIME, libfuseAnswer(0, INIT_OUT_SIZE_7_19));
+        Pointer widened = FuseSessionLoop.widenInit(RUNTIME, libfuseAnswer(0, INIT_OUT_SIZE_7_19), 0);
         assertThat(widened).isNotNull();
         assertThat(widened.getLong(8)).isEqualTo(OUT_HEADER_SIZE + INIT_OUT_SIZE);
         Pointer answer = widened.getPointer(0);
@@ -70,9 +70,18 @@ class FuseSessionLoopTest {
     }
 
     @Test
+    void clearingSetIdBits_isTakenOver_onlyWhenTheKernelOffersIt() {
+        int offered = SuidKills.FUSE_HANDLE_KILLPRIV_V2 | (1 << 22) | 0x7fff; // the kernel offers much more
+        Pointer taken = FuseSessionLoop.widenInit(RUNTIME, libfuseAnswer(0, INIT_OUT_SIZE_7_19), offered).getPointer(0);
+        assertThat(taken.getInt(OUT_HEADER_SIZE + 12)).as("flags").isEqualTo(0x1021 | (1 << 22) | SuidKills.FUSE_HANDLE_KILLPRIV_V2);
+        Pointer left = FuseSessionLoop.widenInit(RUNTIME, libfuseAnswer(0, INIT_OUT_SIZE_7_19), 0x7fff).getPointer(0);
+        assertThat(left.getInt(OUT_HEADER_SIZE + 12)).as("flags").isEqualTo(0x1021 | (1 << 22));
+    }
+
+    @Test
     void anErrorOrAnAnswerOfAnotherShape_goesAsItWas() {
-        assertThat(FuseSessionLoop.widenInit(RUNTIME, libfuseAnswer(-71, INIT_OUT_SIZE_7_19))).isNull();
-        assertThat(FuseSessionLoop.widenInit(RUNTIME, libfuseAnswer(0, 8))).isNull();
-        assertThat(FuseSessionLoop.widenInit(RUNTIME, libfuseAnswer(0, INIT_OUT_SIZE))).isNull();
+        assertThat(FuseSessionLoop.widenInit(RUNTIME, libfuseAnswer(-71, INIT_OUT_SIZE_7_19), 0)).isNull();
+        assertThat(FuseSessionLoop.widenInit(RUNTIME, libfuseAnswer(0, 8), 0)).isNull();
+        assertThat(FuseSessionLoop.widenInit(RUNTIME, libfuseAnswer(0, INIT_OUT_SIZE), 0)).isNull();
     }
 }
