@@ -572,9 +572,8 @@ final class QuorumFuse extends FuseStubFS {
             c.changedInode(ino);
             AttributeChanges changes = AttributeChanges.none().withOwner(u, g);
             if (suidKills.requested() && !a.isDirectory()) {
-                // The kernel asks this of every chown of a file; the group is the new one's.
-                int group = g == -1 ? a.gid() : g;
-                int mode = SuidKills.killed(a.mode(), who.root() || perms.inGroup(who, group));
+                // The kernel asks this of every chown of a file, and judges by the group it had.
+                int mode = SuidKills.killed(a.mode(), who.root() || perms.inGroup(who, a.gid()));
                 if (mode != a.mode()) {
                     changes = changes.withMode(mode);
                 }

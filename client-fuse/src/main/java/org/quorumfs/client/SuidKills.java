@@ -36,11 +36,15 @@ final class SuidKills {
 
     /** A worker starts on the request in {@code request} ({@code length} bytes read from the device). */
     void serving(Pointer request, int length) {
-        int opcode = request.getInt(4);
-        requested.get()[0] = opcode == FUSE_WRITE && length >= WRITE_IN_FLAGS + 4
-                ? (request.getInt(WRITE_IN_FLAGS) & FUSE_WRITE_KILL_SUIDGID) != 0
-                : opcode == FUSE_SETATTR && length >= SETATTR_IN_VALID + 4
-                && (request.getInt(SETATTR_IN_VALID) & FATTR_KILL_SUIDGID) != 0;
+        requested.get()[0] = switch (request.getInt(4)) {
+            case FUSE_WRITE -> flagged(request, length, WRITE_IN_FLAGS, FUSE_WRITE_KILL_SUIDGID);
+            case FUSE_SETATTR -> flagged(request, length, SETATTR_IN_VALID, FATTR_KILL_SUIDGID);
+            default -> false;
+        };
+    }
+
+    private static boolean flagged(Pointer request, int length, int at, int flag) {
+        return length >= at + 4 && (request.getInt(at) & flag) != 0;
     }
 
     /** Another request, whose header was not read. */
