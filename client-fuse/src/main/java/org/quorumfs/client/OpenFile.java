@@ -112,9 +112,11 @@ final class OpenFile implements KernelPages.Guard {
     private record Committed(long seq, Attributes attributes) {
     }
 
-    /** The mode a check for set-ID bits last found ({@link SuidKills}), or -1; and when (System.nanoTime). */
-    private volatile int checkedMode = -1;
-    private volatile long checkedAtNanos;
+    /**
+     * The file's mode as this mount last saw it (at an open here, or its own chmod, chown or
+     * clearing of set-ID bits), or -1: what {@link SuidKills} goes by, without a call per write.
+     */
+    private volatile int knownMode = -1;
 
     OpenFile(long ino, long size, boolean createdEmpty, Mediator mediator, ExecutorService io,
              WriteBackBudget budget, PieceCache pieces) {
@@ -128,16 +130,12 @@ final class OpenFile implements KernelPages.Guard {
         this.map = new BlockMap(ino, mediator, createdEmpty);
     }
 
-    /** The mode last found by {@link #checkedMode(int)} if that was within {@code ttl}, else -1. */
-    int checkedMode(java.time.Duration ttl) {
-        int mode = checkedMode;
-        return mode != -1 && System.nanoTime() - checkedAtNanos < ttl.toNanos() ? mode : -1;
+    int knownMode() {
+        return knownMode;
     }
 
-    /** The file's mode, as just read or set through this mount. */
-    void checkedMode(int mode) {
-        checkedAtNanos = System.nanoTime();
-        checkedMode = mode;
+    void knowMode(int mode) {
+        knownMode = mode;
     }
 
     long ino() {

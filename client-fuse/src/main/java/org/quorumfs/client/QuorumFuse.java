@@ -256,6 +256,7 @@ final class QuorumFuse extends FuseStubFS {
             try {
                 NewEntry made = files.create(e.parent(), e.name(), (int) mode & FileType.PERMISSION_MASK, uid(), gid());
                 fi.fh.set(files.openCreated(made.attributes().ino(), writable(fi)));
+                files.get(fi.fh.get()).file().knowMode(made.attributes().mode());
                 c.created(path, made);
                 return 0;
             } catch (FsException ex) {
@@ -269,6 +270,7 @@ final class QuorumFuse extends FuseStubFS {
                 }
                 perms.check(who, a, accessMask(fi.flags.get()), path);
                 fi.fh.set(files.open(a.ino(), writable(fi), Optional.empty()));
+                files.get(fi.fh.get()).file().knowMode(a.mode());
                 if ((fi.flags.get() & O_TRUNC) != 0) {
                     // The kernel took the name for absent, so it sends no truncate of its own.
                     OpenFiles.Handle h = files.get(fi.fh.get());
@@ -303,6 +305,7 @@ final class QuorumFuse extends FuseStubFS {
             boolean writable = writable(fi);
             long fh = files.open(a.ino(), writable, writable ? Optional.empty() : paths.listedSmallFile(path));
             fi.fh.set(fh);
+            files.get(fh).file().knowMode(a.mode());
             long size = files.get(fh).file().size();
             if (size != a.size()) {
                 paths.forgetAttributes(path); // changed elsewhere since remembered: the stat after the close asks
@@ -586,19 +589,19 @@ final class QuorumFuse extends FuseStubFS {
     /** A setattr's answer: to the memo and to the file if this mount has it open (its mode, for {@link SuidKills}). */
     private void told(PathResolver.Change c, String path, Attributes after) {
         c.result(path, after);
-        files.ofInode(after.ino()).ifPresent(f -> f.checkedMode(after.mode()));
+        files.ofInode(after.ino()).ifPresent(f -> f.knowMode(after.mode()));
     }
 
     /**
      * A write or truncate the kernel sent with FUSE_WRITE_KILL_SUIDGID or FATTR_KILL_SUIDGID
      * ({@link SuidKills}): the open file's set-ID bits cleared first, as the kernel's own rules
-     * would. Its mode is the one a check found within {@link PathResolver#ATTRIBUTES_TTL} (so a
-     * writer of a file without set-ID bits pays a getattr a second at most), else fetched.
+     * would. A file this mount last saw without them costs nothing (no call: a write needs no
+     * meta-server until its commit); else its mode is fetched and the bits cleared.
      */
     private void dropSetIdBits(OpenFile f) {
-        int known = f.checkedMode(PathResolver.ATTRIBUTES_TTL);
+        int known = f.knownMode();
         if (known == -1 || (known & (SuidKills.S_ISUID | SuidKills.S_ISGID)) != 0) {
-            f.checkedMode(dropSetIdBits(mediator.getattr(f.ino())).mode());
+            f.knowMode(dropSetIdBits(mediator.getattr(f.ino())).mode());
         }
     }
 
@@ -613,7 +616,7 @@ final class QuorumFuse extends FuseStubFS {
             return a;
         }
         Attributes after = mediator.setattr(a.ino(), AttributeChanges.none().withMode(mode));
-        files.ofInode(after.ino()).ifPresent(f -> f.checkedMode(after.mode()));
+        files.ofInode(after.ino()).ifPresent(f -> f.knowMode(after.mode()));
         return after;
     }
 

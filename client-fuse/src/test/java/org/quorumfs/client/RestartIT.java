@@ -148,6 +148,46 @@ class RestartIT {
     }
 
     @Test
+    void metaServerHung_anotherUsersWriteWaitsForNothing_andItsCloseCommitsOnceItRuns() {
+        // Set-ID bits are cleared by the client (SuidKills): a write by a user without CAP_FSETID
+        // to a file this mount saw without them at its open needs no call. With the meta-server
+        // stopped, such a write returns at once (buffered, as any write), and the close commits
+        // it once the meta-server runs again. (The writer is a forked child that became nobody.)
+        cluster.bash("chmod 711 " + dir).ok();
+        cluster.sh("mkdir -p tree/pub && chmod 777 tree/pub && echo start > tree/pub/f && chmod 666 tree/pub/f").ok();
+        cluster.bash("python3 - <<'EOF'\n"
+                + "import os, signal, subprocess, time\n"
+                + "path = os.environ['MNT'] + '/tree/pub/f'\n"
+                + "meta = int(open(os.environ['VAR'] + '/run/" + cluster.metaPort + ".pid').read())\n"
+                + "go_r, go_w = os.pipe(); done_r, done_w = os.pipe()\n"
+                + "child = os.fork()\n"
+                + "if child == 0:\n"
+                + "    os.setgid(65534); os.setuid(65534)\n"
+                + "    fd = os.open(path, os.O_WRONLY | os.O_APPEND)\n"
+                + "    os.write(done_w, b'o'); os.read(go_r, 1)\n"
+                + "    os.write(fd, b'written while the meta-server hangs\\n')\n"
+                + "    os.write(done_w, b'w'); os.read(go_r, 1)\n"
+                + "    os.close(fd)\n"
+                + "    os._exit(0)\n"
+                + "assert os.read(done_r, 1) == b'o'\n"
+                + "subprocess.run([os.environ['FREEZE'], str(meta)], check=True)\n"
+                + "try:\n"
+                + "    os.write(go_w, b'g')\n"
+                + "    import select\n"
+                + "    ready, _, _ = select.select([done_r], [], [], 3)\n"
+                + "    assert ready, 'the write waited for the meta-server'\n"
+                + "    assert os.read(done_r, 1) == b'w'\n"
+                + "finally:\n"
+                + "    os.kill(meta, signal.SIGCONT)\n"
+                + "os.write(go_w, b'c')\n"
+                + "_, status = os.waitpid(child, 0)\n"
+                + "assert status == 0, 'the close failed: %d' % status\n"
+                + "EOF").ok();
+        assertThat(cluster.sh("cat tree/pub/f && stat -c %a tree/pub/f").ok().out())
+                .isEqualTo("start\nwritten while the meta-server hangs\n666\n");
+    }
+
+    @Test
     void clientTerminated_unmountsAndWritesOutWhatItBuffered() throws Exception {
         // 100 kB stay in the write-back cache when SIGTERM arrives: one write(2), no close (any close,
         // even of a dup, flushes) until 2 s after the signal.
