@@ -156,7 +156,7 @@ class RestartIT {
         cluster.bash("chmod 711 " + dir).ok();
         cluster.sh("mkdir -p tree/pub && chmod 777 tree/pub && echo start > tree/pub/f && chmod 666 tree/pub/f").ok();
         cluster.bash("python3 - <<'EOF'\n"
-                + "import os, signal, subprocess, time\n"
+                + "import os, select, signal, subprocess\n"
                 + "path = os.environ['MNT'] + '/tree/pub/f'\n"
                 + "meta = int(open(os.environ['VAR'] + '/run/" + cluster.metaPort + ".pid').read())\n"
                 + "go_r, go_w = os.pipe(); done_r, done_w = os.pipe()\n"
@@ -173,7 +173,6 @@ class RestartIT {
                 + "subprocess.run([os.environ['FREEZE'], str(meta)], check=True)\n"
                 + "try:\n"
                 + "    os.write(go_w, b'g')\n"
-                + "    import select\n"
                 + "    ready, _, _ = select.select([done_r], [], [], 3)\n"
                 + "    assert ready, 'the write waited for the meta-server'\n"
                 + "    assert os.read(done_r, 1) == b'w'\n"
