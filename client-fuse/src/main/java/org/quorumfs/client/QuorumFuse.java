@@ -586,10 +586,15 @@ final class QuorumFuse extends FuseStubFS {
         });
     }
 
-    /** A setattr's answer: to the memo and to the file if this mount has it open (its mode, for {@link SuidKills}). */
+    /** A setattr's answer: to the memo, and its mode to the file if open here ({@link #seen}). */
     private void told(PathResolver.Change c, String path, Attributes after) {
         c.result(path, after);
-        files.ofInode(after.ino()).ifPresent(f -> f.knowMode(after.mode()));
+        seen(after);
+    }
+
+    /** The mode {@link SuidKills} goes by for a file this mount has open. */
+    private void seen(Attributes a) {
+        files.ofInode(a.ino()).ifPresent(f -> f.knowMode(a.mode()));
     }
 
     /**
@@ -600,8 +605,8 @@ final class QuorumFuse extends FuseStubFS {
      */
     private void dropSetIdBits(OpenFile f) {
         int known = f.knownMode();
-        if (known == -1 || (known & (SuidKills.S_ISUID | SuidKills.S_ISGID)) != 0) {
-            f.knowMode(dropSetIdBits(mediator.getattr(f.ino())).mode());
+        if (known == -1 || SuidKills.carriesSetId(known)) {
+            dropSetIdBits(mediator.getattr(f.ino()));
         }
     }
 
@@ -609,15 +614,10 @@ final class QuorumFuse extends FuseStubFS {
      * The answer is not remembered for the path: the write or truncate that follows changes the
      * file again (the change's {@code changedInode} voids what was remembered of it).
      */
-    private Attributes dropSetIdBits(Attributes a) {
+    private void dropSetIdBits(Attributes a) {
         Permissions.Caller who = caller();
         int mode = SuidKills.killed(a.mode(), who.root() || perms.inGroup(who, a.gid()));
-        if (mode == a.mode()) {
-            return a;
-        }
-        Attributes after = mediator.setattr(a.ino(), AttributeChanges.none().withMode(mode));
-        files.ofInode(after.ino()).ifPresent(f -> f.knowMode(after.mode()));
-        return after;
+        seen(mode == a.mode() ? a : mediator.setattr(a.ino(), AttributeChanges.none().withMode(mode)));
     }
 
     @Override

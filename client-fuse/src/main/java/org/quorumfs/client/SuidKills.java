@@ -57,6 +57,10 @@ final class SuidKills {
         return requested.get()[0];
     }
 
+    static boolean carriesSetId(int mode) {
+        return (mode & (S_ISUID | S_ISGID)) != 0;
+    }
+
     /**
      * {@code mode} with the bits the kernel's own rules clear (setattr_should_drop_suidgid):
      * set-user-ID always; set-group-ID when the group may execute the file (otherwise it marks
