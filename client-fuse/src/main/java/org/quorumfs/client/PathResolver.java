@@ -58,6 +58,17 @@ final class PathResolver {
      */
     private final Cache<String, Boolean> listedDirectories;
     static final int PREFETCH_ENTRIES = 256;
+    private final DirectoryReadAhead readAhead = new DirectoryReadAhead(new DirectoryReadAhead.Listings() {
+        @Override
+        public boolean claim(String dir) {
+            return listedDirectories.asMap().putIfAbsent(dir, true) == null;
+        }
+
+        @Override
+        public void list(String dir) {
+            listAhead(dir);
+        }
+    });
     /**
      * Files this mount has open that were unlinked or renamed over here: libfuse keeps their path
      * alive under a hidden name it chose ({@value #HIDDEN_PREFIX}...), which names the orphaned
@@ -249,10 +260,15 @@ final class PathResolver {
     /** The attributes remembered for {@code path}, if they are still good to answer with. */
     Optional<Attributes> remembered(String path) {
         Remembered r = recent.getIfPresent(path);
-        if (r == null || !current(r, path)) {
-            r = listed.getIfPresent(path);
+        if (r != null && current(r, path)) {
+            return Optional.of(r.attributes());
         }
-        return r != null && current(r, path) ? Optional.of(r.attributes()) : Optional.empty();
+        r = listed.getIfPresent(path);
+        if (r == null || !current(r, path)) {
+            return Optional.empty();
+        }
+        readAhead.answered(path);
+        return Optional.of(r.attributes());
     }
 
     /** The generation now: a listing started at it remembers its entries only if no change came between. */
@@ -280,6 +296,12 @@ final class PathResolver {
             return mediator.getattr(MetaService.ROOT);
         }
         Entry e = entry(path);
+        if (readAhead.awaitListing(parentOf(path))) {
+            Optional<Attributes> ahead = remembered(path);
+            if (ahead.isPresent()) {
+                return ahead.get();
+            }
+        }
         Attributes listedHere = lookupByListing(path, e);
         if (listedHere != null) {
             return listedHere;
@@ -308,31 +330,75 @@ final class PathResolver {
      * in each new directory asked twice).
      */
     private Attributes lookupByListing(String path, Entry e) {
-        int slash = path.lastIndexOf('/');
-        String dir = slash == 0 ? "/" : path.substring(0, slash);
+        String dir = parentOf(path);
         if (listedDirectories.asMap().putIfAbsent(dir, true) != null) {
             return null;
         }
         long gen = generation.get();
-        String prefix = dir.equals("/") ? "/" : dir + "/";
-        Attributes found = null;
         List<ListedEntry> page;
         try {
-            page = mediator.readdirPlusPage(e.parent(), "", PREFETCH_ENTRIES);
+            page = list(dir, e.parent(), gen);
         } catch (FsException ex) {
             listedDirectories.invalidate(dir);
+            if (ex.code() == ErrorCode.UNAVAILABLE) {
+                throw ex; // no answer within a call's patience: a lookup would wait as long again
+            }
             return null;
         }
         for (ListedEntry le : page) {
-            listed(prefix + le.name(), le, gen);
             if (le.name().equals(e.name())) {
-                found = le.attributes();
+                // A program looking up what is there: it may go on to the directories beside this one.
+                readAhead.walkedInto(dir);
+                return le.attributes();
             }
         }
-        if (found == null && page.size() < PREFETCH_ENTRIES) {
+        if (page.size() < PREFETCH_ENTRIES) {
             throw new FsException(ErrorCode.NOT_FOUND, path + ": no such entry");
         }
-        return found;
+        return null;
+    }
+
+    /** Lists {@code dir} (inode {@code ino}) into the memo, as of generation {@code gen}. */
+    private List<ListedEntry> list(String dir, long ino, long gen) {
+        List<ListedEntry> page = mediator.readdirPlusPage(ino, "", PREFETCH_ENTRIES);
+        String prefix = dir.equals("/") ? "/" : dir + "/";
+        List<String> subdirectories = new ArrayList<>();
+        for (ListedEntry le : page) {
+            listed(prefix + le.name(), le, gen);
+            if (le.attributes().isDirectory()) {
+                subdirectories.add(le.name());
+            }
+        }
+        readAhead.subdirectories(dir, subdirectories);
+        return page;
+    }
+
+    /**
+     * Lists {@code dir}, claimed by the read-ahead, if this mount still knows it as a directory
+     * (what it remembers of it is current: no change of this mount touched it since).
+     */
+    private void listAhead(String dir) {
+        long gen = generation.get();
+        Remembered r = listed.getIfPresent(dir);
+        try {
+            if (r == null || !current(r, dir) || !r.attributes().isDirectory()) {
+                throw new FsException(ErrorCode.STALE, dir + ": no longer known as a directory here");
+            }
+            list(dir, r.attributes().ino(), gen);
+        } catch (RuntimeException e) {
+            listedDirectories.invalidate(dir);
+            throw e;
+        }
+    }
+
+    private static String parentOf(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash == 0 ? "/" : path.substring(0, slash);
+    }
+
+    /** What the read-ahead of directory listings did, for the log at unmount. */
+    String readAheadSummary() {
+        return readAhead.toString();
     }
 
     long inode(String path) {

@@ -833,7 +833,7 @@ final class QuorumFuse extends FuseStubFS {
 
     /** Writes out everything buffered and ends the mount's session; called after unmounting. */
     void flushAll() {
-        log.info("{}; {}", kernelPages, readOnlyOpens);
+        log.info("{}; {}; {}", kernelPages, readOnlyOpens, paths.readAheadSummary());
         try {
             files.flushAll();
         } catch (RuntimeException e) {

@@ -187,6 +187,50 @@ class RestartIT {
     }
 
     @Test
+    void metaServerHung_aLookupFailsAfterOneTimeout_whetherItListsOrWaitsForAListingReadAhead() throws IOException {
+        // On a fresh mount (no entries in the kernel to revalidate) a walk into w/a1 lists w/a3
+        // ahead (DirectoryReadAhead), and that listing hangs with the meta-server. The stat of a3/f
+        // waits for it and, when it times out (5 s), fails with it (EIO), instead of listing a3
+        // itself after that. The stat of v/f, whose directory nothing listed, lists it and fails
+        // when that times out, instead of then looking the name up as well. Each used to wait two
+        // or three timeouts. Once the meta-server runs, the same stats work.
+        cluster.sh("mkdir -p v w/a0 w/a1 w/a2 w/a3 && echo v > v/f && for d in a0 a1 a2 a3; do echo $d > w/$d/f; done").ok();
+        Path fresh = dir.resolve("mnt-fresh");
+        Files.createDirectories(fresh);
+        try {
+            cluster.mountAt(fresh).ok();
+            String got = cluster.bash("python3 - <<'EOF'\n"
+                    + "import os, signal, subprocess, threading, time\n"
+                    + "m = '" + fresh + "/'\n"
+                    + "meta = int(open(os.environ['VAR'] + '/run/" + cluster.metaPort + ".pid').read())\n"
+                    + "os.stat(m + 'w/a0/f')  # lists /, w and a0; a1 and a2 are listed ahead\n"
+                    + "time.sleep(0.3)\n"
+                    + "subprocess.run([os.environ['FREEZE'], str(meta)], check=True)\n"
+                    + "waits = {}\n"
+                    + "def timed(name):\n"
+                    + "    start = time.monotonic()\n"
+                    + "    try:\n"
+                    + "        os.stat(m + name)\n"
+                    + "        waits[name] = 'answered while the meta-server hung'\n"
+                    + "    except OSError as e:\n"
+                    + "        waits[name] = (e.errno, time.monotonic() - start < 8)\n"
+                    + "try:\n"
+                    + "    os.stat(m + 'w/a1/f')  # answered from a1's listing; a3 is listed ahead, and hangs\n"
+                    + "    stats = [threading.Thread(target=timed, args=(n,)) for n in ('w/a3/f', 'v/f')]\n"
+                    + "    for t in stats: t.start()\n"
+                    + "    for t in stats: t.join()\n"
+                    + "finally:\n"
+                    + "    os.kill(meta, signal.SIGCONT)\n"
+                    + "print(waits['w/a3/f'], waits['v/f'])\n"
+                    + "print(open(m + 'w/a3/f').read().strip(), open(m + 'v/f').read().strip())\n"
+                    + "EOF").ok().out();
+            assertThat(got).isEqualTo("(5, True) (5, True)\na3 v\n");
+        } finally {
+            cluster.unmountIfMounted(fresh);
+        }
+    }
+
+    @Test
     void clientTerminated_unmountsAndWritesOutWhatItBuffered() throws Exception {
         // 100 kB stay in the write-back cache when SIGTERM arrives: one write(2), no close (any close,
         // even of a dup, flushes) until 2 s after the signal.
