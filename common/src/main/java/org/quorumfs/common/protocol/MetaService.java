@@ -107,8 +107,9 @@ public interface MetaService {
 
     /**
      * {@link #readdir}, each entry with the full attributes of what it names: an array of
-     * {@link ListedEntry} structs. A client lists and learns every entry's attributes in one call
-     * instead of a lookup per name ({@code ls -l}, {@code find}, {@code git status}).
+     * {@link ListedEntry} rows (arrays whose values go by position). A client lists and learns
+     * every entry's attributes in one call instead of a lookup per name ({@code ls -l},
+     * {@code find}, {@code git status}).
      */
     Object[] readdirPlus(String ino, String after, int limit);
 

@@ -52,6 +52,35 @@ class MetaAnswersTest {
     }
 
     @Test
+    void aListedEntry_travelsAsOneArrayByPosition_andComesBack_asDoesTheStructOlderServersSend() {
+        ListedEntry small = new ListedEntry("f", FILE, BLOCK);
+        assertThat(small.toWire()).containsExactly("f", "7", 0100644, 1, 0, 0, "5", "1", "2", "3", "0",
+                0, "3", 5, BLOCK.md5(), BLOCK.pieces());
+        assertThat(ListedEntry.fromWire(small.toWire())).isEqualTo(small);
+        ListedEntry dir = new ListedEntry("d", new Attributes(8, 040755, 2, 1000, 100, 4096, 4, 5, 6, 0));
+        assertThat(dir.toWire()).hasSize(11);
+        assertThat(ListedEntry.fromWire(dir.toWire())).isEqualTo(dir);
+
+        Map<String, Object> old = new java.util.HashMap<>(FILE.toWire());
+        old.put("name", "f");
+        old.put("firstBlock", BLOCK.toWire());
+        assertThat(ListedEntry.fromWire(old)).isEqualTo(small);
+        old.remove("firstBlock");
+        assertThat(ListedEntry.fromWire(old)).isEqualTo(new ListedEntry("f", FILE));
+
+        Object[] tooShort = java.util.Arrays.copyOf(small.toWire(), 12);
+        Object[] noIno = small.toWire();
+        noIno[1] = "0";
+        Object[] badMd5 = small.toWire();
+        badMd5[14] = "not an md5";
+        for (Object[] bad : List.of(tooShort, noIno, badMd5)) {
+            assertThatThrownBy(() -> ListedEntry.fromWire(bad))
+                    .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+        }
+        assertThatThrownBy(() -> ListedEntry.fromWire("f")).isInstanceOf(FsException.class);
+    }
+
+    @Test
     void malformedAnswers_areRefusedAsInvalid() {
         assertThatThrownBy(() -> OpenedFile.fromWire(Map.of("attributes", FILE.toWire())))
                 .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
