@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -25,7 +26,8 @@ import java.util.concurrent.atomic.LongAdder;
  * directory after directory ({@code git status}, a build, a backup, {@code stat} of a tree) finds
  * each listing done. A listing made here answers what a listing made at a lookup answers: the
  * names it holds, for at most {@link PathResolver#LISTED_TTL}; a name it lacks is still looked up.
- * Speculative work stays bounded: one thread, at most {@value #QUEUED} listings waiting or running.
+ * Speculative work stays bounded: one thread, at most {@value #QUEUED} listings waiting or running;
+ * a lookup waits for the one running, never for those queued behind it.
  */
 final class DirectoryReadAhead {
     private static final Logger log = LoggerFactory.getLogger(DirectoryReadAhead.class);
@@ -39,6 +41,19 @@ final class DirectoryReadAhead {
 
         /** Lists the claimed {@code dir} into the memo; if it cannot, gives the claim back and throws. */
         void list(String dir);
+
+        /** Gives back the claim on {@code dir}, which will not be listed here after all. */
+        void release(String dir);
+    }
+
+    /** A listing asked for: waiting for the thread, running, or taken back by a lookup that needs it now. */
+    private static final class Pending {
+        static final int QUEUED = 0;
+        static final int RUNNING = 1;
+        static final int TAKEN_BACK = 2;
+        final AtomicInteger state = new AtomicInteger(QUEUED);
+        /** Completed with the listing's failure (null if it listed, or was taken back). */
+        final CompletableFuture<FsException> done = new CompletableFuture<>();
     }
 
     private final Listings listings;
@@ -51,8 +66,7 @@ final class DirectoryReadAhead {
     /** The subdirectories of each directory listed lately, in the order of its listing. */
     private final Cache<String, List<String>> subdirectories = CacheBuilder.newBuilder().maximumSize(10_000)
             .expireAfterWrite(PathResolver.LISTED_TTL).build();
-    /** Listings under way, each completed with its failure (null if it listed). */
-    private final Map<String, CompletableFuture<FsException>> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, Pending> inFlight = new ConcurrentHashMap<>();
     /** Directories listed here whose listing nothing has used yet (forgotten when it expires). */
     private final Cache<String, Boolean> unused = CacheBuilder.newBuilder().maximumSize(QUEUED * 16L)
             .expireAfterWrite(PathResolver.LISTED_TTL).build();
@@ -97,9 +111,13 @@ final class DirectoryReadAhead {
             room.release();
             return;
         }
-        CompletableFuture<FsException> done = new CompletableFuture<>();
-        inFlight.put(dir, done);
+        Pending p = new Pending();
+        inFlight.put(dir, p);
         worker.execute(() -> {
+            if (!p.state.compareAndSet(Pending.QUEUED, Pending.RUNNING)) {
+                room.release(); // taken back: the lookup that needed it listed it itself
+                return;
+            }
             FsException failed = null;
             try {
                 listings.list(dir);
@@ -110,29 +128,42 @@ final class DirectoryReadAhead {
             } catch (RuntimeException e) {
                 log.warn("reading ahead the listing of {} failed", dir, e);
             } finally {
-                inFlight.remove(dir);
-                done.complete(failed);
+                inFlight.remove(dir, p);
+                p.done.complete(failed);
                 room.release();
             }
         });
     }
 
     /**
-     * Waits for a listing of {@code dir} this read-ahead is making; whether there was one. If the
-     * meta-server could not answer it (hung or down for as long as a call waits), throws that: the
-     * lookup waiting for it would otherwise wait as long again for its own listing. Other failures
-     * (the directory went away) leave the lookup to find out for itself.
+     * A lookup in {@code dir} needs its listing: if this read-ahead is making it, waits for it and
+     * returns true; if it is only waiting for the thread, takes it back (the lookup lists for
+     * itself, waiting for nothing else) and returns false. If the listing failed because the
+     * meta-server did not answer (hung, or down for as long as a call waits), throws that: the
+     * lookup would otherwise wait as long again for its own. Other failures (the directory went
+     * away) leave the lookup to find out for itself.
      */
     boolean awaitListing(String dir) {
-        CompletableFuture<FsException> f = inFlight.get(dir);
-        if (f == null) {
+        Pending p = inFlight.get(dir);
+        if (p == null) {
             return false;
         }
-        FsException failed = f.join();
+        if (p.state.compareAndSet(Pending.QUEUED, Pending.TAKEN_BACK)) {
+            inFlight.remove(dir, p);
+            listings.release(dir);
+            p.done.complete(null);
+            return false;
+        }
+        FsException failed = p.done.join();
         if (failed != null && failed.code() == ErrorCode.UNAVAILABLE) {
             throw new FsException(ErrorCode.UNAVAILABLE, "the listing of " + dir + " failed: " + failed.getMessage(), failed);
         }
         return true;
+    }
+
+    /** Whether no listing is waiting or running here. */
+    boolean idle() {
+        return inFlight.isEmpty();
     }
 
     /** The memo answered for {@code path}: if that was the first use of a listing made here, read on. */

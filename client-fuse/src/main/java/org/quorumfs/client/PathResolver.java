@@ -68,6 +68,11 @@ final class PathResolver {
         public void list(String dir) {
             listAhead(dir);
         }
+
+        @Override
+        public void release(String dir) {
+            listedDirectories.invalidate(dir);
+        }
     });
     /**
      * Files this mount has open that were unlinked or renamed over here: libfuse keeps their path

@@ -20,6 +20,7 @@ class DirectoryReadAheadTest {
     private static final class FakeListings implements DirectoryReadAhead.Listings {
         final Set<String> claimed = ConcurrentHashMap.newKeySet();
         final List<String> listedOrder = new CopyOnWriteArrayList<>();
+        final Set<String> entered = ConcurrentHashMap.newKeySet();
         volatile Map<String, ErrorCode> failing = Map.of();
         volatile CountDownLatch gate = new CountDownLatch(0);
 
@@ -30,6 +31,7 @@ class DirectoryReadAheadTest {
 
         @Override
         public void list(String dir) {
+            entered.add(dir);
             try {
                 gate.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -42,23 +44,30 @@ class DirectoryReadAheadTest {
             }
             listedOrder.add(dir);
         }
+
+        @Override
+        public void release(String dir) {
+            claimed.remove(dir);
+        }
     }
 
     private final FakeListings memo = new FakeListings();
     private final DirectoryReadAhead ahead = new DirectoryReadAhead(memo);
 
-    private void settle(String... dirs) {
-        for (String d : dirs) {
-            ahead.awaitListing(d);
+    /** Waits until the read-ahead has nothing waiting or running. */
+    private void settle() throws InterruptedException {
+        for (int i = 0; i < 500 && !ahead.idle(); i++) {
+            Thread.sleep(10);
         }
+        assertThat(ahead.idle()).isTrue();
     }
 
     @Test
-    void aWalkIntoADirectory_listsTheNextTwoBesideIt_andTheFirstUseOfEachListsOn() {
+    void aWalkIntoADirectory_listsTheNextTwoBesideIt_andTheFirstUseOfEachListsOn() throws InterruptedException {
         ahead.subdirectories("/t", List.of("a", "b", "c", "d", "e"));
         memo.claim("/t/a"); // the program's own lookup listed it
         ahead.walkedInto("/t/a");
-        settle("/t/b", "/t/c");
+        settle();
         assertThat(memo.listedOrder).containsExactly("/t/b", "/t/c");
 
         // Answers from directories not read ahead, and from a listing already used, list nothing more.
@@ -67,12 +76,12 @@ class DirectoryReadAheadTest {
         assertThat(memo.listedOrder).containsExactly("/t/b", "/t/c");
 
         ahead.answered("/t/b/f1"); // first use of b's listing: c is listed already, d is next
-        settle("/t/d");
+        settle();
         ahead.answered("/t/b/f2");
         assertThat(memo.listedOrder).containsExactly("/t/b", "/t/c", "/t/d");
 
         ahead.answered("/t/c/f1"); // d is listed already, e is next
-        settle("/t/e");
+        settle();
         ahead.answered("/t/d/f1");
         ahead.answered("/t/e/x");
         assertThat(memo.listedOrder).containsExactly("/t/b", "/t/c", "/t/d", "/t/e");
@@ -80,7 +89,7 @@ class DirectoryReadAheadTest {
     }
 
     @Test
-    void nothingIsListed_withoutTheParentsListing_orForTheLastDirectory_orTheRoot() {
+    void nothingIsListed_withoutTheParentsListing_orForTheLastDirectory_orTheRoot() throws InterruptedException {
         ahead.walkedInto("/unknown/a");
         ahead.walkedInto("/");
         ahead.subdirectories("/t", List.of("a", "b"));
@@ -90,8 +99,12 @@ class DirectoryReadAheadTest {
         assertThat(memo.listedOrder).isEmpty();
     }
 
-    /** Starts a lookup's wait for {@code dir}'s listing; returns once it waits. */
+    /** Once {@code dir}'s listing runs, starts a lookup's wait for it; returns once it waits. */
     private Thread awaiting(String dir, Object[] outcome) throws InterruptedException {
+        for (int i = 0; i < 500 && !memo.entered.contains(dir); i++) {
+            Thread.sleep(10);
+        }
+        assertThat(memo.entered).contains(dir);
         Thread t = new Thread(() -> {
             try {
                 outcome[0] = ahead.awaitListing(dir);
@@ -111,31 +124,33 @@ class DirectoryReadAheadTest {
     void aDirectoryListedLately_isNotListedAgain_andAFailedListing_givesItsClaimBack_andOnlyAnUnreachableServerFailsTheLookup()
             throws InterruptedException {
         ahead.subdirectories("/t", List.of("a", "b", "c", "d"));
-        memo.claim("/t/b");
+        memo.claim("/t/b"); // listed lately by a lookup
         memo.failing = Map.of("/t/c", ErrorCode.STALE, "/t/d", ErrorCode.UNAVAILABLE);
         memo.gate = new CountDownLatch(1);
-        ahead.walkedInto("/t/a"); // b was listed lately, c is listed ahead
-        ahead.walkedInto("/t/b"); // c is in flight, d is listed ahead
+        ahead.walkedInto("/t/a"); // b is skipped, c is listed ahead
         Object[] onC = new Object[1];
-        Object[] onD = new Object[1];
         Thread c = awaiting("/t/c", onC);
-        Thread d = awaiting("/t/d", onD);
         memo.gate.countDown();
         c.join(5000);
+        assertThat(onC[0]).as("the directory went away: the lookup goes on by itself").isEqualTo(true);
+
+        memo.gate = new CountDownLatch(1);
+        ahead.walkedInto("/t/c"); // c gave its claim back; d is listed ahead
+        Object[] onD = new Object[1];
+        Thread d = awaiting("/t/d", onD);
+        memo.gate.countDown();
         d.join(5000);
-        // A directory gone: the lookup goes on by itself. An unreachable meta-server: the lookup
-        // fails with it rather than wait as long again.
-        assertThat(onC[0]).isEqualTo(true);
-        assertThat(onD[0]).isEqualTo(ErrorCode.UNAVAILABLE);
+        assertThat(onD[0]).as("no answer from the meta-server: the lookup fails rather than wait as long again")
+                .isEqualTo(ErrorCode.UNAVAILABLE);
         assertThat(memo.listedOrder).isEmpty();
-        assertThat(memo.claimed).containsExactly("/t/b"); // the failed ones gave their claims back
+        assertThat(memo.claimed).containsExactly("/t/b");
         ahead.answered("/t/c/x");
         assertThat(ahead.toString()).isEqualTo("directory listings read ahead 0, used 0");
         assertThat(ahead.awaitListing("/t/d")).isFalse();
     }
 
     @Test
-    void atMostQueuedListingsWaitOrRun_andALookupWaitsForTheOneItNeeds() throws Exception {
+    void atMostQueuedListingsWaitOrRun_aLookupWaitsForTheRunningOne_andTakesBackOneStillQueued() throws Exception {
         List<String> names = List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j");
         ahead.subdirectories("/t", names);
         memo.gate = new CountDownLatch(1);
@@ -143,17 +158,17 @@ class DirectoryReadAheadTest {
             ahead.walkedInto("/t/" + n);
         }
         // Every directory but the first was asked for; the one thread is held, so only QUEUED got in.
-        assertThat(memo.claimed).hasSize(DirectoryReadAhead.QUEUED);
-        Thread waiter = new Thread(() -> ahead.awaitListing("/t/b"));
-        waiter.start();
-        waiter.join(200);
-        assertThat(waiter.isAlive()).as("a lookup waits for a listing in flight").isTrue();
+        assertThat(memo.claimed).containsExactlyInAnyOrder("/t/b", "/t/c", "/t/d", "/t/e");
+        Object[] onB = new Object[1];
+        Thread waiter = awaiting("/t/b", onB);
+        assertThat(ahead.awaitListing("/t/d")).as("a queued listing is taken back, not waited for").isFalse();
+        assertThat(memo.claimed).doesNotContain("/t/d");
         memo.gate.countDown();
         waiter.join(5000);
-        assertThat(waiter.isAlive()).isFalse();
-        assertThat(memo.listedOrder).contains("/t/b");
-        settle("/t/b", "/t/c", "/t/d", "/t/e");
-        assertThat(memo.listedOrder).hasSize(DirectoryReadAhead.QUEUED);
+        assertThat(onB[0]).isEqualTo(true);
+        settle();
+        assertThat(memo.listedOrder).containsExactly("/t/b", "/t/c", "/t/e");
+        assertThat(memo.entered).doesNotContain("/t/d");
         assertThat(ahead.awaitListing("/t/b")).as("nothing in flight any more").isFalse();
     }
 }
