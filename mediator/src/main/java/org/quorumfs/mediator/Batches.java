@@ -38,15 +38,19 @@ public final class Batches<T> {
         }
     }
 
-    /** Sends everything waiting, from the calling thread. */
+    /**
+     * Sends everything waiting, from the calling thread. Items that arrive while it sends wait for
+     * a window of their own: sent at once after each batch, they went one or two at a time (a
+     * delete loop's replicas: 146 of 296 calls to a data server carried one inode).
+     */
     public void flush() {
         scheduled.set(false);
-        while (!pending.isEmpty()) {
-            List<T> batch = new ArrayList<>();
-            for (T item; batch.size() < max && (item = pending.poll()) != null; ) {
-                batch.add(item);
-            }
-            send.accept(batch);
+        List<T> waiting = new ArrayList<>();
+        for (T item; (item = pending.poll()) != null; ) {
+            waiting.add(item);
+        }
+        for (int from = 0; from < waiting.size(); from += max) {
+            send.accept(waiting.subList(from, Math.min(waiting.size(), from + max)));
         }
     }
 }

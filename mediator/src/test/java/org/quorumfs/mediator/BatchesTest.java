@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -41,6 +42,25 @@ class BatchesTest {
         batches.add(8);
         awaitSent(3);
         assertThat(sent.stream().flatMap(List::stream)).containsExactly(6, 7, 8);
+    }
+
+    @Test
+    void itemsArrivingWhileABatchIsSent_waitForAWindowOfTheirOwn() {
+        AtomicReference<Batches<Integer>> self = new AtomicReference<>();
+        self.set(new Batches<>(executor, Duration.ofHours(1), 3, batch -> {
+            if (sent.isEmpty()) {
+                self.get().add(9); // arrive while the first batch is on its way
+                self.get().add(10);
+            }
+            sent.add(List.copyOf(batch));
+        }));
+        for (int i = 1; i <= 4; i++) {
+            self.get().add(i);
+        }
+        self.get().flush();
+        assertThat(sent).containsExactly(List.of(1, 2, 3), List.of(4));
+        self.get().flush();
+        assertThat(sent).containsExactly(List.of(1, 2, 3), List.of(4), List.of(9, 10));
     }
 
     private void awaitSent(int items) throws InterruptedException {
