@@ -48,10 +48,10 @@ final class DirectoryReadAhead {
 
     /** A listing asked for: waiting for the thread, running, or taken back by a lookup that needs it now. */
     private static final class Pending {
-        static final int QUEUED = 0;
+        static final int WAITING = 0;
         static final int RUNNING = 1;
         static final int TAKEN_BACK = 2;
-        final AtomicInteger state = new AtomicInteger(QUEUED);
+        final AtomicInteger state = new AtomicInteger(WAITING);
         /** Completed with the listing's failure (null if it listed, or was taken back). */
         final CompletableFuture<FsException> done = new CompletableFuture<>();
     }
@@ -114,7 +114,7 @@ final class DirectoryReadAhead {
         Pending p = new Pending();
         inFlight.put(dir, p);
         worker.execute(() -> {
-            if (!p.state.compareAndSet(Pending.QUEUED, Pending.RUNNING)) {
+            if (!p.state.compareAndSet(Pending.WAITING, Pending.RUNNING)) {
                 room.release(); // taken back: the lookup that needed it listed it itself
                 return;
             }
@@ -148,7 +148,7 @@ final class DirectoryReadAhead {
         if (p == null) {
             return false;
         }
-        if (p.state.compareAndSet(Pending.QUEUED, Pending.TAKEN_BACK)) {
+        if (p.state.compareAndSet(Pending.WAITING, Pending.TAKEN_BACK)) {
             inFlight.remove(dir, p);
             listings.release(dir);
             p.done.complete(null);
