@@ -171,8 +171,7 @@ final class DirectoryReadAhead {
         if (unused.size() == 0) {
             return;
         }
-        int slash = path.lastIndexOf('/');
-        String dir = slash <= 0 ? "/" : path.substring(0, slash);
+        String dir = PathResolver.parentOf(path);
         if (unused.asMap().remove(dir) != null) {
             used.increment();
             walkedInto(dir);

@@ -191,8 +191,7 @@ final class PathResolver {
 
         private void entryChanged(String path, Attributes parent) {
             scoped = true;
-            int slash = path.lastIndexOf('/');
-            result(slash == 0 ? "/" : path.substring(0, slash), parent);
+            result(parentOf(path), parent);
         }
     }
 
@@ -396,9 +395,10 @@ final class PathResolver {
         }
     }
 
-    private static String parentOf(String path) {
+    /** The directory {@code path} is in ("/" for a name in the root). */
+    static String parentOf(String path) {
         int slash = path.lastIndexOf('/');
-        return slash == 0 ? "/" : path.substring(0, slash);
+        return slash <= 0 ? "/" : path.substring(0, slash);
     }
 
     /** What the read-ahead of directory listings did, for the log at unmount. */

@@ -114,7 +114,7 @@ final class Permissions {
         if (c.root()) {
             return null;
         }
-        String dir = parentOf(path);
+        String dir = PathResolver.parentOf(path);
         Attributes a = paths.attributes(dir);
         check(c, a, WRITE | EXEC, dir);
         return a;
@@ -153,10 +153,5 @@ final class Permissions {
             // The caller exited: it has no groups to grant anything.
         }
         return new int[0];
-    }
-
-    static String parentOf(String path) {
-        int slash = path.lastIndexOf('/');
-        return slash <= 0 ? "/" : path.substring(0, slash);
     }
 }

@@ -523,7 +523,7 @@ final class QuorumFuse extends FuseStubFS {
             perms.mayCreate(who, to);
         }
         Attributes moved = paths.attributes(from);
-        if (moved.isDirectory() && !Permissions.parentOf(from).equals(Permissions.parentOf(to))) {
+        if (moved.isDirectory() && !PathResolver.parentOf(from).equals(PathResolver.parentOf(to))) {
             perms.check(who, moved, Permissions.WRITE, from);
         }
     }
