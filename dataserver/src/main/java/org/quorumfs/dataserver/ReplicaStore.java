@@ -21,6 +21,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -28,8 +29,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * Block replicas as plain files:
  * {@code blocks/<ino / 4096 as 12 hex>/<ino as 16 hex>.<index as 10 digits>.<version as 16 hex>}.
  * Names are formatted from numbers only, so no caller can name a path outside {@code blocks/}. A
- * put writes a temp file, fsyncs it, renames it into place and fsyncs the directory: a crash leaves
- * either the old state or the whole new replica, and temp files are swept at start-up. Inodes share
+ * put writes the whole replica to a temp file before it takes its name, so a killed server leaves
+ * either the old state or the whole new replica, and temp files are swept at start-up. A put is
+ * acknowledged once the replica and its name are durable: where an fsync of the file also makes
+ * its name durable ({@link #FSYNC_KEEPS_THE_NAME}) a new replica is renamed, then fsynced, one
+ * flush; elsewhere, and over a replica of the same name, it is fsynced, renamed, and the directory
+ * fsynced. Inodes share
  * a directory by the thousands, so storing a small file creates no directory (a mkdir and an fsync
  * of its parent per file, before); names sort as (ino, index, version), so listing in that order is
  * a walk of the directories in name order.
@@ -60,10 +65,26 @@ final class ReplicaStore {
     private final FileStore disk;
     private final RecentDirectories recent = new RecentDirectories(REMEMBERED_REPLICAS);
 
+    /**
+     * Filesystems on which an fsync of a file renamed since its creation also makes the new name
+     * durable: ext4 (with a journal the fsync commits the transaction holding the rename; without
+     * one it writes the parent directory of an inode created since its last sync), XFS (the rename
+     * logged the inode, and the fsync forces the log that far) and btrfs (its fsync logs the inode's
+     * new names). There a new replica is renamed first and fsynced once, saving the directory's own
+     * flush (one device flush of two per put). A power cut before that fsync returns may leave the
+     * name on a torn replica of an unacknowledged put, which the MD5 every read checks rejects as it
+     * would a corrupted one. Elsewhere POSIX's rule holds: the directory is fsynced after the rename.
+     */
+    static final Set<String> FSYNC_KEEPS_THE_NAME = Set.of("ext4", "xfs", "btrfs");
+
+    /** Whether {@link #root}'s filesystem is one of {@link #FSYNC_KEEPS_THE_NAME}. */
+    private final boolean fsyncKeepsTheName;
+
     ReplicaStore(Path dataDir) throws IOException {
         root = dataDir.resolve("blocks").toAbsolutePath().normalize();
         Files.createDirectories(root);
         disk = Files.getFileStore(root);
+        fsyncKeepsTheName = FSYNC_KEEPS_THE_NAME.contains(disk.type());
         sweepTempFiles();
         new LayoutMigration(this).run();
     }
@@ -81,27 +102,39 @@ final class ReplicaStore {
         Path target = replicaPath(ino, index, version);
         Path dir = target.getParent();
         Path temp = dir.resolve(target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + TEMP_SUFFIX);
+        Path unfinished = temp; // what a failure removes: never a replica known to be durable
         try {
             if (!Files.isDirectory(dir)) {
                 Files.createDirectories(dir);
                 fsyncDirectory(root); // the new directory's own entry must survive a power cut too
             }
+            boolean nameFirst = fsyncKeepsTheName && !Files.exists(target);
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 for (int off = 0; off < data.length; ) {
                     off += ch.write(ByteBuffer.wrap(data, off, Math.min(IO_CHUNK, data.length - off)));
                 }
+                if (nameFirst) {
+                    rename(temp, target);
+                    unfinished = target;
+                }
                 ch.force(true);
             }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("filesystem of " + root + " cannot rename atomically", e);
+            if (!nameFirst) {
+                rename(temp, target);
+                fsyncDirectory(dir);
             }
             recent.added(dir, new ReplicaKey(ino, index, version));
-            fsyncDirectory(dir);
         } catch (IOException e) {
-            deleteQuietly(temp);
+            deleteQuietly(unfinished);
             throw failure("put", e);
+        }
+    }
+
+    private void rename(Path temp, Path target) throws IOException {
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("filesystem of " + root + " cannot rename atomically", e);
         }
     }
 

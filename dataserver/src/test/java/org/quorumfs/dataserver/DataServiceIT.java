@@ -247,6 +247,75 @@ class DataServiceIT {
                 .isEqualTo(new ReplicaInfo(3, 2, 1, 2, 0));
     }
 
+    /**
+     * A replica takes its name only once all of its bytes are written (before its fsync on
+     * filesystems where the fsync also keeps the name): a server killed in the middle of puts leaves
+     * under a replica's name the whole replica or nothing, and every acknowledged one.
+     */
+    @Test
+    void kill9_inTheMiddleOfPuts_leavesEveryNamedReplicaWhole() throws Exception {
+        Path store = dir.resolve("mid");
+        int blocks = 400;
+        java.util.Set<Integer> acknowledged = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        int port;
+        try (ServerProcess p = ServerProcess.start(DataServerMain.class, dir.resolve("m1.log"), "0",
+                "--data-dir", store.toString())) {
+            port = p.port();
+            List<Thread> writers = new java.util.ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                int first = t;
+                writers.add(new Thread(() -> {
+                    for (int i = first; i < blocks; i += 2) {
+                        try {
+                            client(p.port()).put("11", i, "1", replica(i));
+                            acknowledged.add(i);
+                        } catch (RuntimeException killed) {
+                            return;
+                        }
+                    }
+                }));
+            }
+            writers.forEach(Thread::start);
+            long until = System.nanoTime() + 20_000_000_000L;
+            while (acknowledged.size() < 20 && System.nanoTime() < until) {
+                Thread.sleep(5);
+            }
+            p.kill9();
+            for (Thread w : writers) {
+                w.join(10_000);
+            }
+        }
+        assertThat(acknowledged).hasSizeBetween(20, blocks - 1);
+        try (ServerProcess p = ServerProcess.start(DataServerMain.class, dir.resolve("m2.log"), String.valueOf(port),
+                "--data-dir", store.toString())) {
+            DataService restarted = client(p.port());
+            int found = 0;
+            for (int i = 0; i < blocks; i++) {
+                Map<String, Object> answer = restarted.get("11", i, "1");
+                if (acknowledged.contains(i)) {
+                    assertThat(answer.get("found")).as("acknowledged replica %d", i).isEqualTo(true);
+                }
+                if (Boolean.TRUE.equals(answer.get("found"))) {
+                    assertThat((byte[]) answer.get("data")).as("replica %d", i).isEqualTo(replica(i));
+                    found++;
+                }
+            }
+            assertThat(found).isGreaterThanOrEqualTo(acknowledged.size());
+        }
+        try (Stream<Path> files = Files.walk(store)) {
+            assertThat(files.map(Path::toString)).noneMatch(name -> name.endsWith(".tmp"));
+        }
+    }
+
+    /** 1 MiB of bytes that differ from one replica to the next and within each 4 KiB page. */
+    private static byte[] replica(int i) {
+        byte[] b = new byte[1 << 20];
+        for (int at = 0; at < b.length; at++) {
+            b[at] = (byte) (i * 31 + at / 4096 + at);
+        }
+        return b;
+    }
+
     @Test
     void kill9_thenRestart_keepsEveryAcknowledgedReplica() throws Exception {
         Path store = dir.resolve("proc");
