@@ -175,15 +175,31 @@ final class AttributeGrants {
         return true;
     }
 
-    /** This mount changed these inodes: what the kernel was granted about them is taken back. */
+    /**
+     * This mount changed these inodes, in the request this thread serves: what the kernel was
+     * granted about them is taken back. The request's own answer, whose attributes are read after
+     * its change, may still be kept if nothing else was taken back since the request began: else
+     * a create, mkdir or truncate was never granted, and the kernel asked at once for what it had
+     * just been told (the fstat after an open(O_CREAT): a GETATTR per file created).
+     */
     void changed(Iterable<Long> inodes) {
-        epoch.incrementAndGet();
+        long now = takeBack(inodes);
+        Request r = serving.get();
+        if (r.epoch == now - 1) {
+            r.epoch = now;
+        }
+    }
+
+    /** Returns the epoch its own bump made. */
+    private long takeBack(Iterable<Long> inodes) {
+        long now = epoch.incrementAndGet();
         for (Long ino : inodes) {
             Grant g = granted.asMap().remove(ino);
             if (g != null) {
                 invalidate.accept(g.nodeid());
             }
         }
+        return now;
     }
 
     /** An open found inode {@code ino} at {@code size}: a grant of another size is taken back. */

@@ -112,10 +112,43 @@ class AttributeGrantsTest {
         assertThat(grants.outstanding()).isZero();
     }
 
+    /** {@link AttributeGrants#changed} as called by another thread of the loop. */
+    private void changedElsewhere(long ino) throws InterruptedException {
+        Thread other = new Thread(() -> {
+            grants.serving(AttributeGrants.SETATTR, 99, 5);
+            grants.changed(List.of(ino));
+        });
+        other.start();
+        other.join();
+    }
+
     @Test
-    void anAnswerMadeWhileSomethingWasTakenBack_isNotKept() {
+    void aCreatesOwnAnswer_isKept_unlessAnotherRequestTookSomethingBackMeanwhile() throws InterruptedException {
+        grants.serving(AttributeGrants.CREATE, 7, 1);
+        grants.changed(List.of(1L, 1000L)); // the create's own change: the directory and the new file
+        Answer created = answer(7, 0, true, 42, 1000, FILE, 1, 0);
+        grants.reply(created.iov(), 2);
+        assertThat(created.keptNanos(true)).isEqualTo(KEPT_NANOS);
+
+        grants.serving(AttributeGrants.CREATE, 8, 1);
+        grants.changed(List.of(1L, 1001L));
+        changedElsewhere(5L);
+        Answer raced = answer(8, 0, true, 43, 1001, FILE, 1, 0);
+        grants.reply(raced.iov(), 2);
+        assertThat(raced.keptNanos(true)).isZero();
+
+        grants.serving(AttributeGrants.SETATTR, 9, 42);
+        changedElsewhere(6L); // before this truncate's own change
+        grants.changed(List.of(1000L));
+        Answer truncated = answer(9, 0, false, 0, 1000, FILE, 1, 0);
+        grants.reply(truncated.iov(), 2);
+        assertThat(truncated.keptNanos(false)).isZero();
+    }
+
+    @Test
+    void anAnswerMadeWhileSomethingWasTakenBack_isNotKept() throws InterruptedException {
         grants.serving(AttributeGrants.LOOKUP, 7, 1);
-        grants.changed(List.of(5L)); // another thread's change, of any inode, during this lookup
+        changedElsewhere(5L); // another thread's change, of any inode, during this lookup
         Answer a = answer(7, 0, true, 42, 1000, FILE, 1, 5);
         grants.reply(a.iov(), 2);
         assertThat(a.keptNanos(true)).isZero();
