@@ -57,10 +57,14 @@ public final class MountMain implements Callable<Integer> {
      * with one name, answer by answer), and a name in /proc/mounts. No hard_remove: libfuse then
      * keeps a path for an open file unlinked here (its .fuse_hidden rename becomes a real unlink
      * at the meta-server, see PathResolver), and the kernel's fstat, which sends no handle, still
-     * reaches it.
+     * reaches it. negative_timeout: the kernel keeps a name found absent as long as it keeps an
+     * attribute answer ({@link AttributeGrants#KEPT}), so a program that stats a name several times
+     * before creating it (unzip: five lookups per file) asks once; another mount's new file shows
+     * here up to that long after this mount last found the name absent.
      */
     static final List<String> FUSE_OPTIONS = List.of("-o", "big_writes,max_write=131072,auto_unmount,allow_other,"
-            + "use_ino,attr_timeout=0,entry_timeout=1,fsname=quorumfs,subtype=quorumfs");
+            + "use_ino,attr_timeout=0,entry_timeout=1,negative_timeout=" + AttributeGrants.KEPT.toMillis() / 1000.0
+            + ",fsname=quorumfs,subtype=quorumfs");
 
     @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
     Path mountPoint;
