@@ -183,15 +183,6 @@ final class AttributeGrants {
      * just been told (the fstat after an open(O_CREAT): a GETATTR per file created).
      */
     void changed(Iterable<Long> inodes) {
-        long now = takeBack(inodes);
-        Request r = serving.get();
-        if (r.epoch == now - 1) {
-            r.epoch = now;
-        }
-    }
-
-    /** Returns the epoch its own bump made. */
-    private long takeBack(Iterable<Long> inodes) {
         long now = epoch.incrementAndGet();
         for (Long ino : inodes) {
             Grant g = granted.asMap().remove(ino);
@@ -199,7 +190,10 @@ final class AttributeGrants {
                 invalidate.accept(g.nodeid());
             }
         }
-        return now;
+        Request r = serving.get();
+        if (r.epoch == now - 1) {
+            r.epoch = now; // only this bump since the request began: its answer may be kept
+        }
     }
 
     /** An open found inode {@code ino} at {@code size}: a grant of another size is taken back. */

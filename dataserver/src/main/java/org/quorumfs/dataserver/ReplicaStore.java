@@ -34,10 +34,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * acknowledged once the replica and its name are durable: where an fsync of the file also makes
  * its name durable ({@link #FSYNC_KEEPS_THE_NAME}) a new replica is renamed, then fsynced, one
  * flush; elsewhere, and over a replica of the same name, it is fsynced, renamed, and the directory
- * fsynced. Inodes share
- * a directory by the thousands, so storing a small file creates no directory (a mkdir and an fsync
- * of its parent per file, before); names sort as (ino, index, version), so listing in that order is
- * a walk of the directories in name order.
+ * fsynced. Inodes share a directory by the thousands, so storing a small file creates no directory
+ * (a mkdir and an fsync of its parent per file, before); names sort as (ino, index, version), so
+ * listing in that order is a walk of the directories in name order.
  */
 final class ReplicaStore {
     private static final Logger log = LoggerFactory.getLogger(ReplicaStore.class);
