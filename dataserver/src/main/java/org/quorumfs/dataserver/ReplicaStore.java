@@ -74,7 +74,7 @@ final class ReplicaStore {
      * name on a torn replica of an unacknowledged put, which the MD5 every read checks rejects as it
      * would a corrupted one. Elsewhere POSIX's rule holds: the directory is fsynced after the rename.
      */
-    static final Set<String> FSYNC_KEEPS_THE_NAME = Set.of("ext4", "xfs", "btrfs");
+    private static final Set<String> FSYNC_KEEPS_THE_NAME = Set.of("ext4", "xfs", "btrfs");
 
     /** Whether {@link #root}'s filesystem is one of {@link #FSYNC_KEEPS_THE_NAME}. */
     private final boolean fsyncKeepsTheName;
