@@ -510,6 +510,14 @@ final class OpenFile implements KernelPages.Guard {
         }
     }
 
+    /**
+     * Whether bytes written here wait in the buffer: their commit is still to come, and will set
+     * the file's mtime and ctime (unless the write fails).
+     */
+    synchronized boolean commitAhead() {
+        return !dirty.isEmpty();
+    }
+
     synchronized void truncate(long handle, long newSize) {
         changes++;
         awaitFills();

@@ -167,6 +167,11 @@ final class PathResolver {
             return inodes;
         }
 
+        /** This change, asked for, turned out to touch nothing this mount remembers. */
+        void changedNothing() {
+            scoped = true;
+        }
+
         /** This change touched inode {@code ino} only (its size, times, mode or owner). */
         void changedInode(long ino) {
             scoped = true;

@@ -187,6 +187,59 @@ class RestartIT {
     }
 
     @Test
+    void metaServerHung_aChmodLeavingTheModeOfAFileWithBufferedWrites_answersAtOnce_andItsCommitSetsTheCtime() {
+        // unzip and tar set the mode a file was created with before closing it. With writes of
+        // this mount still buffered, the commit at the close sets the file's ctime anyway, and
+        // nothing else would change: such a chmod asks nothing, and answers with the meta-server
+        // stopped (the stats before fill the client's memory, which the chmod checks the owner
+        // by). The same chmod of an open file with nothing buffered still asks. The writer is a
+        // child that never forks: a fork and exec closes the file in the new process, and that
+        // flush would write the buffer out.
+        cluster.sh("mkdir -p tree && echo read > tree/ro").ok();
+        String got = cluster.bash("python3 - <<'EOF'\n"
+                + "import os, select, signal, subprocess, time\n"
+                + "d = os.environ['MNT'] + '/tree'\n"
+                + "meta = int(open(os.environ['VAR'] + '/run/" + cluster.metaPort + ".pid').read())\n"
+                + "go_r, go_w = os.pipe(); done_r, done_w = os.pipe()\n"
+                + "child = os.fork()\n"
+                + "if child == 0:\n"
+                + "    fd = os.open(d + '/cm', os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)\n"
+                + "    ro = os.open(d + '/ro', os.O_RDONLY)\n"
+                + "    os.write(fd, b'buffered')\n"
+                + "    os.stat(d + '/cm'); os.stat(d + '/ro')\n"
+                + "    os.write(done_w, b'w'); os.read(go_r, 1)\n"
+                + "    os.fchmod(fd, 0o640)\n"
+                + "    os.write(done_w, b's'); os.read(go_r, 1)\n"
+                + "    try:\n"
+                + "        os.fchmod(ro, 0o644)\n"
+                + "    except OSError:\n"
+                + "        pass\n"
+                + "    os.write(done_w, b'i'); os.read(go_r, 1)\n"
+                + "    os.close(fd); os.close(ro)\n"
+                + "    os._exit(0)\n"
+                + "def answered(what):\n"
+                + "    os.write(go_w, b'g')\n"
+                + "    ready, _, _ = select.select([done_r], [], [], 1.5)\n"
+                + "    return bool(ready) and os.read(done_r, 1) == what\n"
+                + "assert os.read(done_r, 1) == b'w'\n"
+                + "before = time.time_ns()\n"
+                + "subprocess.run([os.environ['FREEZE'], str(meta)], check=True)\n"
+                + "try:\n"
+                + "    same = answered(b's')\n"
+                + "    idle = answered(b'i')\n"
+                + "finally:\n"
+                + "    os.kill(meta, signal.SIGCONT)\n"
+                + "if not idle:\n"
+                + "    assert os.read(done_r, 1) == b'i'\n"
+                + "os.write(go_w, b'c')\n"
+                + "_, status = os.waitpid(child, 0)\n"
+                + "st = os.stat(d + '/cm')\n"
+                + "print(same, idle, status, oct(st.st_mode & 0o7777), st.st_ctime_ns >= before, open(d + '/cm').read())\n"
+                + "EOF").ok().out();
+        assertThat(got).isEqualTo("True False 0 0o640 True buffered\n");
+    }
+
+    @Test
     void metaServerHung_aLookupFailsAfterOneTimeout_whetherItListsOrWaitsForAListingReadAhead() throws IOException {
         // On a fresh mount (no entries in the kernel to revalidate) a walk into w/a1 lists w/a3
         // ahead (DirectoryReadAhead), and that listing hangs with the meta-server. The stat of a3/f
