@@ -511,6 +511,16 @@ final class OpenFile implements KernelPages.Guard {
     }
 
     /**
+     * Whether a commit of this file ended since the last {@link #flushAndTell}, or is on its way
+     * (a block written out while the writes go on): the meta-server's size and times of it move.
+     */
+    boolean committingUntold() {
+        synchronized (committing) {
+            return untold > 0 || committing[0] > 0;
+        }
+    }
+
+    /**
      * Whether bytes written here wait in the buffer: their commit is still to come, and will set
      * the file's mtime and ctime (unless the write fails).
      */

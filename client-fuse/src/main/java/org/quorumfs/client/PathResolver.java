@@ -149,6 +149,7 @@ final class PathResolver {
         private boolean scoped;
         private final List<String> paths = new ArrayList<>(2);
         private final List<Long> inodes = new ArrayList<>(3);
+        private final List<Long> written = new ArrayList<>(1);
         private final Map<String, Attributes> results = new LinkedHashMap<>(4);
 
         private Change(long generation) {
@@ -162,9 +163,25 @@ final class PathResolver {
             inodes.add(attributes.ino());
         }
 
-        /** The inodes this change touched, as far as it told. */
+        /** The inodes this change touched or wrote to, as far as it told. */
         List<Long> inodes() {
-            return inodes;
+            if (written.isEmpty()) {
+                return inodes;
+            }
+            List<Long> all = new ArrayList<>(inodes);
+            all.addAll(written);
+            return all;
+        }
+
+        /**
+         * This change buffered bytes for inode {@code ino} and changed nothing the meta-server
+         * answers about it until they are committed (a flush, fsync or close, each a change of
+         * its own): what this mount remembers of it stays good, with the open file's size laid
+         * over it; the kernel's grant goes (it keeps a size and times of its own).
+         */
+        void wroteInode(long ino) {
+            scoped = true;
+            written.add(ino);
         }
 
         /** This change, asked for, turned out to touch nothing this mount remembers. */

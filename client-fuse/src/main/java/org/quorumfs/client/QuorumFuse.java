@@ -329,14 +329,18 @@ final class QuorumFuse extends FuseStubFS {
             // The handle's own access mode: the flags of a write the kernel makes from a shared
             // mapping's dirty pages (writepage) are not the open's.
             OpenFiles.Handle h = files.get(fi.fh.get());
-            c.changedInode(h.file().ino());
+            c.wroteInode(h.file().ino());
             if (!h.writable()) {
                 return ErrnoTable.negative(Errno.EBADF);
             }
-            if (suidKills.requested()) {
-                dropSetIdBits(h.file());
+            if (suidKills.requested() && dropSetIdBits(h.file())) {
+                c.changedInode(h.file().ino());
             }
-            return h.file().write(h.id(), offset, buf, (int) size);
+            int written = h.file().write(h.id(), offset, buf, (int) size);
+            if (h.file().committingUntold()) {
+                c.changedInode(h.file().ino()); // the meta-server's size and times of it move
+            }
+            return written;
         });
     }
 
@@ -620,21 +624,21 @@ final class QuorumFuse extends FuseStubFS {
      * would. A file this mount last saw without them costs nothing (no call: a write needs no
      * meta-server until its commit); else its mode is fetched and the bits cleared.
      */
-    private void dropSetIdBits(OpenFile f) {
+    private boolean dropSetIdBits(OpenFile f) {
         int known = f.knownMode();
-        if (known == -1 || SuidKills.carriesSetId(known)) {
-            dropSetIdBits(mediator.getattr(f.ino()));
-        }
+        return (known == -1 || SuidKills.carriesSetId(known)) && dropSetIdBits(mediator.getattr(f.ino()));
     }
 
     /**
-     * The answer is not remembered for the path: the write or truncate that follows changes the
-     * file again (the change's {@code changedInode} voids what was remembered of it).
+     * Whether the mode changed. The answer is not remembered for the path: the write or truncate
+     * that follows changes the file again (the change's {@code changedInode} voids what was
+     * remembered of it).
      */
-    private void dropSetIdBits(Attributes a) {
+    private boolean dropSetIdBits(Attributes a) {
         Permissions.Caller who = caller();
         int mode = SuidKills.killed(a.mode(), who.root() || perms.inGroup(who, a.gid()));
         seen(mode == a.mode() ? a : mediator.setattr(a.ino(), AttributeChanges.none().withMode(mode)));
+        return mode != a.mode();
     }
 
     @Override

@@ -718,6 +718,18 @@ class ClientEdgeIT {
                 os.rmdir('neg/sub')
                 assert os.stat('neg').st_nlink == 2
                 assert not os.path.exists('neg/sub')
+                # A write only buffered leaves what is remembered of the file good (the size laid
+                # over it); blocks committed while it is still open move its times at once.
+                fd = os.open('neg/big', os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                made = os.stat('neg/big')
+                os.write(fd, b'x' * 100)
+                assert os.stat('neg/big').st_size == 100 and os.stat('neg/big').st_mtime_ns == made.st_mtime_ns
+                time.sleep(0.002)
+                os.write(fd, b'y' * (3 << 20))
+                time.sleep(0.3)
+                assert os.stat('neg/big').st_mtime_ns > made.st_mtime_ns, 'the times of blocks committed while open'
+                assert os.stat('neg/big').st_size == 100 + (3 << 20)
+                os.close(fd)
                 """);
         // Another mount's new names, absent from this mount's listing a moment ago, show at once (a
         // name not found is asked again; the kernel keeps one it was told absent for 100 ms: see
