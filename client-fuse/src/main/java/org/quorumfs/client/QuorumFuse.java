@@ -556,7 +556,7 @@ final class QuorumFuse extends FuseStubFS {
                 newMode &= ~Permissions.S_ISGID; // as Linux: set-group-ID only for a group one is in
             }
             long ino = a.ino();
-            if (changesNothingBeforeACommit(ino, newMode)) {
+            if (changesNothingBeforeACommit(a, newMode)) {
                 c.changedNothing();
                 return 0;
             }
@@ -567,16 +567,19 @@ final class QuorumFuse extends FuseStubFS {
     }
 
     /**
-     * Whether a chmod of {@code ino} to {@code mode} would only set its ctime, which a commit of
-     * this mount's buffered writes to it sets anyway: the mode is the one this mount last saw on
-     * the open file (its create or open here, or its own chmod), and writes wait to be committed.
-     * {@code unzip}, {@code tar} and {@code cp -p} set the mode a file was created with, before
-     * closing it: one fsync'd call per file fewer.
+     * Whether a chmod to {@code mode} of the file whose attributes this mount has as {@code a}
+     * would only set its ctime, which a commit of this mount's buffered writes to it sets anyway:
+     * the mode is the one {@code a} says (at most {@link PathResolver#ATTRIBUTES_TTL} old, as any
+     * attribute answered here) and the one this mount last saw on the open file (its create or
+     * open here, or its own chmod), and writes wait to be committed. {@code unzip}, {@code tar}
+     * and {@code cp -p} set the mode a file was created with, before closing it: one fsync'd call
+     * per file fewer.
      */
-    private boolean changesNothingBeforeACommit(long ino, int mode) {
-        return files.ofInode(ino).filter(f -> f.knownMode() != -1
-                && (f.knownMode() & FileType.PERMISSION_MASK) == (mode & FileType.PERMISSION_MASK)
-                && f.commitAhead()).isPresent();
+    private boolean changesNothingBeforeACommit(Attributes a, int mode) {
+        int asked = mode & FileType.PERMISSION_MASK;
+        return (a.mode() & FileType.PERMISSION_MASK) == asked && files.ofInode(a.ino())
+                .filter(f -> (f.knownMode() & FileType.PERMISSION_MASK) == asked && f.knownMode() != -1 && f.commitAhead())
+                .isPresent();
     }
 
     @Override

@@ -753,6 +753,26 @@ class ClientEdgeIT {
         assertThat(out("cat neg/grow")).isEqualTo("short\na much longer line than the first\n");
     }
 
+    @Test
+    void aChmodHereToTheModeAFileHadAtItsOpen_stillUndoesAnotherMountsChmod_onceTheSecondIsOver() {
+        // A chmod that leaves the mode as this mount knows it, with writes buffered, asks nothing
+        // (their commit sets the ctime). Another mount's chmod between this mount's open and its
+        // own chmod shows once what this mount remembers of the file is a second old: then the
+        // chmod here asks, and the mode it sets stands. (No fork in the writer: a fork and exec
+        // would flush its buffer.)
+        assertThat(py("""
+                import time
+                os.makedirs('ch', exist_ok=True)
+                fd = os.open('ch/f', os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+                os.write(fd, b'buffered')
+                os.chmod(B + '/ch/f', 0o600)
+                time.sleep(1.2)
+                os.fchmod(fd, 0o640)
+                os.close(fd)
+                print(oct(os.stat('ch/f').st_mode & 0o777), open('ch/f').read())
+                """)).isEqualTo("0o640 buffered\n");
+    }
+
     /**
      * A program stat-ing a tree directory by directory finds the next directories listed ahead
      * (README: a walk through a tree), and what those listings answer is what a lookup's listing
