@@ -29,6 +29,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongConsumer;
 
 /**
  * One open regular file, shared by every handle this mount has on it. Writes are gathered per block
@@ -70,6 +71,8 @@ final class OpenFile implements KernelPages.Guard {
     private final int blockSize;
     private final WriteBackBudget budget;
     private final PieceCache pieces;
+    /** Told of each commit of this file (the meta-server's size and times of it moved). */
+    private final LongConsumer committed;
     /** A read of block 0 begun before the open answered; used by the first fetch of block 0 at most. */
     private final AtomicReference<Mediator.EarlyRead> early = new AtomicReference<>();
     private final BlockMap map;
@@ -119,8 +122,9 @@ final class OpenFile implements KernelPages.Guard {
     private volatile int knownMode = -1;
 
     OpenFile(long ino, long size, boolean createdEmpty, Mediator mediator, ExecutorService io,
-             WriteBackBudget budget, PieceCache pieces) {
+             WriteBackBudget budget, PieceCache pieces, LongConsumer committed) {
         this.pieces = pieces;
+        this.committed = committed;
         this.ino = ino;
         this.size = size;
         this.mediator = mediator;
@@ -511,16 +515,6 @@ final class OpenFile implements KernelPages.Guard {
     }
 
     /**
-     * Whether a commit of this file ended since the last {@link #flushAndTell}, or is on its way
-     * (a block written out while the writes go on): the meta-server's size and times of it move.
-     */
-    boolean committingUntold() {
-        synchronized (committing) {
-            return untold > 0 || committing[0] > 0;
-        }
-    }
-
-    /**
      * Whether bytes written here wait in the buffer: their commit is still to come, and will set
      * the file's mtime and ctime (unless the write fails).
      */
@@ -594,6 +588,7 @@ final class OpenFile implements KernelPages.Guard {
         try {
             w = mediator.writeBlock(ino, index, block, block.ranges, () -> map.get(index));
             map.committed(w.block());
+            committed.accept(ino);
         } finally {
             // Under the lock its start took: a commit that starts after this one ended also
             // records its answer after this one's.

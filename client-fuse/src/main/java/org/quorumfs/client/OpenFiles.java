@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 
 /**
  * File handles: numbers handed to the kernel, each naming the {@link OpenFile} of one inode and
@@ -35,6 +36,7 @@ final class OpenFiles {
     private final Mediator mediator;
     private final WriteBackBudget budget;
     private final PieceCache pieces;
+    private final LongConsumer committed;
     private final MountSession session;
     private final AtomicLong nextHandle = new AtomicLong(OpenFile.NO_HANDLE + 1);
     private final Map<Long, Handle> byHandle = new ConcurrentHashMap<>();
@@ -46,8 +48,13 @@ final class OpenFiles {
         return t;
     });
 
-    OpenFiles(Mediator mediator, long writeBackBytes, long readCacheBytes) {
+    /**
+     * {@code committed} hears of each block of an open file committed at the meta-server (its
+     * size and times there moved), from the thread that committed it.
+     */
+    OpenFiles(Mediator mediator, long writeBackBytes, long readCacheBytes, LongConsumer committed) {
         this.mediator = mediator;
+        this.committed = committed;
         this.budget = new WriteBackBudget(writeBackBytes, mediator.blockSize());
         this.pieces = new PieceCache(readCacheBytes);
         this.session = new MountSession(mediator, this::openInodes);
@@ -101,7 +108,7 @@ final class OpenFiles {
             if (f != null) {
                 session.close(ino); // opened here meanwhile: one hold per inode
             } else {
-                f = new OpenFile(ino, size, createdEmpty, mediator, io, budget, pieces);
+                f = new OpenFile(ino, size, createdEmpty, mediator, io, budget, pieces, committed);
                 if (!createdEmpty) {
                     f.knowFirstBlocks(blocks, early);
                 }

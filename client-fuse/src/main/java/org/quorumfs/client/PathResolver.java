@@ -175,9 +175,9 @@ final class PathResolver {
 
         /**
          * This change buffered bytes for inode {@code ino} and changed nothing the meta-server
-         * answers about it until they are committed (a flush, fsync or close, each a change of
-         * its own): what this mount remembers of it stays good, with the open file's size laid
-         * over it; the kernel's grant goes (it keeps a size and times of its own).
+         * answers about it until they are committed ({@link PathResolver#committed}): what this
+         * mount remembers of it stays good, with the open file's size laid over it; the kernel's
+         * grant goes (it keeps a size and times of its own).
          */
         void wroteInode(long ino) {
             scoped = true;
@@ -215,6 +215,18 @@ final class PathResolver {
             scoped = true;
             result(parentOf(path), parent);
         }
+    }
+
+    /**
+     * A block of inode {@code ino} was committed, in the background or by a flush: its size and
+     * times at the meta-server moved, so what was fetched of it before is void. The mark is one
+     * past the generation now, without a bump of its own: a change running meanwhile (the flush
+     * that waited for this commit) still finds itself alone and remembers its answer, which ends
+     * past the mark; a fetch starting before the next change of this mount is not remembered
+     * either (the next write, flush or close comes soon after a commit).
+     */
+    void committed(long ino) {
+        mark(inodeMarks, ino, generation.get() + 1);
     }
 
     /** This mount starts changing something. */

@@ -60,7 +60,7 @@ final class QuorumFuse extends FuseStubFS {
     QuorumFuse(Mediator mediator, Duration entryTtl, long writeBackBytes, long readCacheBytes) {
         this.mediator = mediator;
         this.paths = new PathResolver(mediator, entryTtl);
-        this.files = new OpenFiles(mediator, writeBackBytes, readCacheBytes);
+        this.files = new OpenFiles(mediator, writeBackBytes, readCacheBytes, paths::committed);
         this.perms = new Permissions(paths);
         setOperationFlags();
     }
@@ -336,11 +336,7 @@ final class QuorumFuse extends FuseStubFS {
             if (suidKills.requested() && dropSetIdBits(h.file())) {
                 c.changedInode(h.file().ino());
             }
-            int written = h.file().write(h.id(), offset, buf, (int) size);
-            if (h.file().committingUntold()) {
-                c.changedInode(h.file().ino()); // the meta-server's size and times of it move
-            }
-            return written;
+            return h.file().write(h.id(), offset, buf, (int) size);
         });
     }
 
@@ -576,10 +572,8 @@ final class QuorumFuse extends FuseStubFS {
      * per file fewer.
      */
     private boolean changesNothingBeforeACommit(Attributes a, int mode) {
-        int asked = mode & FileType.PERMISSION_MASK;
-        return (a.mode() & FileType.PERMISSION_MASK) == asked && files.ofInode(a.ino())
-                .filter(f -> (f.knownMode() & FileType.PERMISSION_MASK) == asked && f.knownMode() != -1 && f.commitAhead())
-                .isPresent();
+        return (a.mode() & FileType.PERMISSION_MASK) == (mode & FileType.PERMISSION_MASK)
+                && files.ofInode(a.ino()).filter(f -> f.knownMode() == a.mode() && f.commitAhead()).isPresent();
     }
 
     @Override
