@@ -125,16 +125,23 @@ class RestartIT {
         // them out. Before, the reader's flush wrote them out and waited on the stopped servers
         // until its calls timed out (5 s). The reader is a thread: a child process would close an
         // inherited copy of the writer's descriptor at its exec, and that close flushes.
-        String ports = cluster.dataPortList(", ");
+        // The writer buffers its first bytes before the servers stop: a file's first buffered
+        // write asks for Qw servers that answered within 0.3 s, or pings them, and freezing three
+        // servers one by one took longer than that on a slower machine (EIO there every time).
+        // The freezer is started before the file is opened, for the same reason as the thread.
+        String ports = cluster.dataPortList(" ");
         cluster.bash("python3 - <<'EOF'\n"
                 + "import os, signal, subprocess, threading\n"
                 + "path = os.environ['MNT'] + '/tree/small'\n"
+                + "pids = [int(open(os.environ['VAR'] + '/run/%s.pid' % p).read()) for p in '" + ports + "'.split()]\n"
+                + "freezer = subprocess.Popen(['bash', '-c', 'read go && for p in \"$@\"; do \"$FREEZE\" $p; done && echo frozen',\n"
+                + "    'freezer'] + [str(p) for p in pids], stdin=subprocess.PIPE, stdout=subprocess.PIPE)\n"
                 + "w = os.open(path, os.O_WRONLY | os.O_APPEND)\n"
-                + "pids = [int(open(os.environ['VAR'] + '/run/%d.pid' % p).read()) for p in (" + ports + ",)]\n"
+                + "os.write(w, b'buffered ')\n"
                 + "try:\n"
-                + "    for p in pids:\n"
-                + "        subprocess.run([os.environ['FREEZE'], str(p)], check=True)\n"
-                + "    os.write(w, b'buffered while the servers hang\\n')\n"
+                + "    freezer.stdin.write(b'go\\n'); freezer.stdin.flush()\n"
+                + "    assert freezer.stdout.readline() == b'frozen\\n', 'the servers did not stop'\n"
+                + "    os.write(w, b'while the servers hang\\n')\n"
                 + "    reader = threading.Thread(target=lambda: os.close(os.open(path, os.O_RDONLY)), daemon=True)\n"
                 + "    reader.start()\n"
                 + "    reader.join(3)\n"
