@@ -1,7 +1,5 @@
 package org.quorumfs.common.rpc;
 
-import java.util.Arrays;
-
 /**
  * A range of the caller's array that the base64 value of one answer is decoded into, instead of
  * an array of its own ({@link EncodedCall#decodingInto}). A shared block read decodes each
@@ -12,16 +10,6 @@ import java.util.Arrays;
  * here; an answer in any other layout carries its value as usual and {@link #decoded()} stays -1.
  */
 public final class Base64Target {
-    private static final byte[] VALUES = new byte[256];
-
-    static {
-        Arrays.fill(VALUES, (byte) -1);
-        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        for (int i = 0; i < alphabet.length(); i++) {
-            VALUES[alphabet.charAt(i)] = (byte) i;
-        }
-    }
-
     private final byte[] array;
     private final int offset;
     private final int capacity;
@@ -51,39 +39,9 @@ public final class Base64Target {
      * general way.
      */
     boolean decode(byte[] b, int from, int to) {
-        int length = to - from;
-        if (decoded >= 0 || length % 4 != 0) {
+        int n = Base64Bulk.decodedLength(b, from, to);
+        if (decoded >= 0 || n < 0 || n > capacity || Base64Bulk.decode(b, from, to, array, offset) < 0) {
             return false;
-        }
-        int pad = length == 0 || b[to - 1] != '=' ? 0 : b[to - 2] == '=' ? 2 : 1;
-        int n = length / 4 * 3 - pad;
-        if (n > capacity) {
-            return false;
-        }
-        int o = offset;
-        int whole = pad == 0 ? to : to - 4;
-        for (int i = from; i < whole; i += 4) {
-            // An invalid character is -1, which makes the whole group negative.
-            int v = VALUES[b[i] & 0xff] << 18 | VALUES[b[i + 1] & 0xff] << 12 | VALUES[b[i + 2] & 0xff] << 6
-                    | VALUES[b[i + 3] & 0xff];
-            if (v < 0) {
-                return false;
-            }
-            array[o] = (byte) (v >> 16);
-            array[o + 1] = (byte) (v >> 8);
-            array[o + 2] = (byte) v;
-            o += 3;
-        }
-        if (pad > 0) {
-            int v = VALUES[b[whole] & 0xff] << 18 | VALUES[b[whole + 1] & 0xff] << 12
-                    | (pad == 1 ? VALUES[b[whole + 2] & 0xff] << 6 : 0);
-            if (v < 0) {
-                return false;
-            }
-            array[o] = (byte) (v >> 16);
-            if (pad == 1) {
-                array[o + 1] = (byte) (v >> 8);
-            }
         }
         decoded = n;
         return true;

@@ -1,12 +1,8 @@
 package org.quorumfs.common.rpc;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 
 /**
@@ -99,7 +95,7 @@ public final class EncodedCall {
     }
 
     /** Writes into an array of the exact length of what is written. */
-    private static final class Filling extends OutputStream {
+    private static final class Filling {
         private final byte[] out;
         private int at;
 
@@ -107,26 +103,13 @@ public final class EncodedCall {
             this.out = out;
         }
 
-        @Override
-        public void write(int b) {
-            out[at++] = (byte) b;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
+        void write(byte[] b, int off, int len) {
             System.arraycopy(b, off, out, at, len);
             at += len;
         }
 
         void base64(byte[] data) {
-            // The encoder's stream encodes a few KiB at a time into its own buffer and writes
-            // that here; closing it writes the last group and its padding (and closes nothing
-            // else: this stream's close does nothing).
-            try (OutputStream encoder = Base64.getEncoder().wrap(this)) {
-                encoder.write(data);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot happen: writes into an array", e);
-            }
+            at = Base64Bulk.encode(data, 0, data.length, out, at);
         }
 
         byte[] filled() {

@@ -1,7 +1,6 @@
 package org.quorumfs.common.rpc;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -120,7 +119,7 @@ final class PlainResponseWriter {
         put("<value>");
         if (v instanceof byte[] data) {
             put("<base64>");
-            put(Base64.getEncoder().encode(data));
+            at = Base64Bulk.encode(data, 0, data.length, out, at);
             put("</base64>");
         } else if (v instanceof Boolean bool) {
             put(bool ? "<boolean>1</boolean>" : "<boolean>0</boolean>");

@@ -7,7 +7,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -106,8 +105,9 @@ final class PlainXml {
     }
 
     /**
-     * Base64 text up to the next tag, decoded with the plain decoder; or, with a target, decoded
-     * into it and an empty array in its place.
+     * Base64 text up to the next tag, decoded into an array of its own ({@link Base64Bulk}: standard,
+     * padded, no line breaks; other text, which the JDK's decoder may take, is the library's); or,
+     * with a target, decoded into it and an empty array in its place.
      */
     byte[] base64() throws NotPlain {
         int end = nextTag();
@@ -118,13 +118,16 @@ final class PlainXml {
             at = end;
             return DECODED_ELSEWHERE;
         }
-        try {
-            byte[] data = exactArray(Base64.getDecoder().decode(ByteBuffer.wrap(b, at, end - at)));
-            at = end;
-            return data;
-        } catch (IllegalArgumentException e) {
+        int length = Base64Bulk.decodedLength(b, at, end);
+        if (length < 0) {
             throw new NotPlain();
         }
+        byte[] data = new byte[length];
+        if (Base64Bulk.decode(b, at, end, data, 0) < 0) {
+            throw new NotPlain();
+        }
+        at = end;
+        return data;
     }
 
     /** Only white space is left. */
