@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Quorum writes of one block. The new contents go to all N servers in parallel under a fresh,
@@ -54,6 +55,9 @@ final class BlockWriter {
                 Wire.ofLong(block.version()), data);
         CompletionService<DataServerHandle> puts = replicas.completionService();
         Set<DataServerHandle> answered = ConcurrentHashMap.newKeySet();
+        // The body is used again once the last send ended, which may be after this method
+        // returned (a put still out after the grace period); a send never started keeps it.
+        AtomicInteger sending = new AtomicInteger(replicas.size());
         for (DataServerHandle s : replicas.servers()) {
             puts.submit(() -> {
                 try {
@@ -61,6 +65,9 @@ final class BlockWriter {
                     return s;
                 } finally {
                     answered.add(s);
+                    if (sending.decrementAndGet() == 0) {
+                        put.release();
+                    }
                 }
             });
         }

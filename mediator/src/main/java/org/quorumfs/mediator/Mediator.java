@@ -21,6 +21,7 @@ import org.quorumfs.common.protocol.SessionGrant;
 import org.quorumfs.common.protocol.Truncation;
 import org.quorumfs.common.protocol.StoreSpace;
 import org.quorumfs.common.protocol.Wire;
+import org.quorumfs.common.rpc.LargeArrays;
 import org.quorumfs.common.rpc.RpcClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -531,12 +532,22 @@ public final class Mediator implements AutoCloseable {
             Optional<BlockStatus> now = attempt == 1 ? current.get() : blockStatus(ino, index);
             long expected = now.map(s -> s.block().version()).orElse(0L);
             int length = Math.max(end, now.map(s -> s.block().length()).orElse(0));
-            byte[] merged = dirty.encloses(Range.closedOpen(0, length)) || now.isEmpty() ? new byte[length]
+            // A block written whole is copied into a kept array (every byte of it overwritten),
+            // given back once the put's body is made of it.
+            boolean whole = dirty.encloses(Range.closedOpen(0, length));
+            byte[] merged = whole ? LargeArrays.take(length) : now.isEmpty() ? new byte[length]
                     : Arrays.copyOf(readBlock(ino, now.get()), length);
-            for (Range<Integer> r : dirty.asRanges()) {
-                buffer.copy(r.lowerEndpoint(), r.upperEndpoint(), merged);
+            BlockCommit commit;
+            try {
+                for (Range<Integer> r : dirty.asRanges()) {
+                    buffer.copy(r.lowerEndpoint(), r.upperEndpoint(), merged);
+                }
+                commit = writer.store(ino, index, merged, expected);
+            } finally {
+                if (whole) {
+                    LargeArrays.give(merged);
+                }
             }
-            BlockCommit commit = writer.store(ino, index, merged, expected);
             try {
                 Attributes attrs = Attributes.fromWire(writer.commit(ino, commit));
                 return new BlockWrite(attrs, new BlockStatus(commit.block(), commit.missedServers()));

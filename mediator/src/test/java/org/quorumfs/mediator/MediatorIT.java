@@ -11,7 +11,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.quorumfs.common.protocol.BlockRecord;
 import org.quorumfs.common.protocol.ErrorCode;
 import org.quorumfs.common.protocol.FsException;
+import org.quorumfs.common.protocol.Md5;
 import org.quorumfs.common.protocol.MetaService;
+import org.quorumfs.mediator.testing.GatedProxy;
 import org.quorumfs.mediator.testing.MiniCluster;
 
 import java.io.IOException;
@@ -174,6 +176,42 @@ class MediatorIT {
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(6));
             assertThat(mediator.blocks(ino, 0, 1).get(0).missed())
                     .containsExactly(HostAndPort.fromParts("127.0.0.1", silent.getLocalPort()).toString());
+        }
+    }
+
+    /**
+     * A put's body goes back to be used again once every server it was sent to answered
+     * (LargeArrays): a put still sending after the grace period keeps it while the file's next
+     * blocks are written, or the late server would store the next block's bytes under this
+     * block's name.
+     */
+    @Test
+    void putStillSendingAfterTheGracePeriod_keepsItsBody_whileTheNextBlockIsWritten() throws Exception {
+        // Bodies kept for later ones (unlike the 4 KiB blocks elsewhere here), and larger than a
+        // loopback socket's send buffer (up to 4 MiB): a write to a server that reads nothing blocks.
+        int size = 6 << 20;
+        try (MiniCluster big = MiniCluster.start(dir.resolve("big"), 3, size);
+             GatedProxy slow = GatedProxy.to(big.dataEndpoint(2))) {
+            List<HostAndPort> data = List.of(big.dataEndpoint(0), big.dataEndpoint(1), slow.endpoint());
+            MediatorConfig c = big.config(2, 2);
+            Mediator m = big.mediator(new MediatorConfig(c.meta(), data, 2, 2, c.attempts(), c.retryPause(),
+                    c.timeouts(), c.downBackoff(), c.writeGrace(), false, false, c.metaWait()));
+            long ino = m.create(MetaService.ROOT, "late", 0644, 0, 0).ino();
+            byte[][] blocks = {random(size, 1), random(size, 2), random(size, 3)};
+            slow.hold();
+            for (int i = 0; i < blocks.length; i++) {
+                m.write(ino, (long) i * size, blocks[i]); // stored by two; the third put still sending
+            }
+            slow.release();
+            for (int i = 0; i < blocks.length; i++) {
+                Path late = big.replica(2, ino, i, m.blocks(ino, i, 1).get(0).block().version());
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (!(Files.exists(late) && Files.size(late) == size) && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertThat(Md5.hex(Files.readAllBytes(late))).as("block %d on the late server", i)
+                        .isEqualTo(Md5.hex(blocks[i]));
+            }
         }
     }
 

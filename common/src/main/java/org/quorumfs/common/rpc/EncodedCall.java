@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A standard XML-RPC {@code methodCall} body serialized once, to be sent unchanged to several
@@ -20,23 +21,37 @@ public final class EncodedCall {
     /** Where the answer's base64 value goes, or null: an array of its own. */
     private final Base64Target target;
     private volatile Proof proof;
+    /** Whether the body went back to {@link LargeArrays}: one flag for the calls sharing it. */
+    private final AtomicBoolean released;
 
     private record Proof(ClusterKey key, long timeMillis, String header) {
     }
 
-    private EncodedCall(String methodName, byte[] body, Base64Target target) {
+    private EncodedCall(String methodName, byte[] body, Base64Target target, AtomicBoolean released) {
         this.methodName = methodName;
         this.body = body;
         this.target = target;
+        this.released = released;
     }
 
     /** This call, its answer's base64 value decoded into {@code target} (see {@link Base64Target}). */
     public EncodedCall decodingInto(Base64Target target) {
-        return new EncodedCall(methodName, body, target);
+        return new EncodedCall(methodName, body, target, released);
     }
 
     Base64Target target() {
         return target;
+    }
+
+    /**
+     * Gives this call's body back for a later call's (see {@link LargeArrays}): the caller
+     * promises that no send of this call or of one {@link #decodingInto} made of it is running
+     * or will run. Only the first release of the body counts.
+     */
+    public void release() {
+        if (released.compareAndSet(false, true)) {
+            LargeArrays.give(body);
+        }
     }
 
     /** The call of {@code service}'s method {@code method} with {@code params}; the method must exist with that arity. */
@@ -76,7 +91,7 @@ public final class EncodedCall {
         for (Object part : parts) {
             length = Math.addExact(length, part instanceof byte[] bytes ? bytes.length : ((Base64Of) part).length());
         }
-        Filling body = new Filling(new byte[length]);
+        Filling body = new Filling(LargeArrays.take(length));
         for (Object part : parts) {
             if (part instanceof byte[] bytes) {
                 body.write(bytes, 0, bytes.length);
@@ -84,7 +99,7 @@ public final class EncodedCall {
                 body.base64(((Base64Of) part).data());
             }
         }
-        return new EncodedCall(name, body.filled(), null);
+        return new EncodedCall(name, body.filled(), null, new AtomicBoolean());
     }
 
     /** A byte[] parameter, written as base64. */
@@ -166,6 +181,9 @@ public final class EncodedCall {
     private static final String PROLOG = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
 
     byte[] body() {
+        if (released.get()) {
+            throw new IllegalStateException(this + " sent after its body was released");
+        }
         return body;
     }
 

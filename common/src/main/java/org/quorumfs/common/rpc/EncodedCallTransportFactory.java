@@ -159,7 +159,7 @@ final class EncodedCallTransportFactory extends XmlRpcTransportFactoryImpl {
                 }
                 return plain.isPresent() ? plain.get() : super.readResponse(config, new ByteArrayInputStream(answer));
             } finally {
-                AnswerArrays.give(answer); // what was read from it are copies: decoded bytes, strings
+                LargeArrays.give(answer); // what was read from it are copies: decoded bytes, strings
             }
         }
     }

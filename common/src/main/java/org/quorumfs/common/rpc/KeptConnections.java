@@ -228,7 +228,7 @@ final class KeptConnections {
                 throw new IOException("an answer of " + length + " bytes, more than any of ours");
             }
             // One array (readNBytes(int) gathers pieces, then copies them), a kept one for a large answer.
-            body = AnswerArrays.take((int) length);
+            body = LargeArrays.take((int) length);
             if (c.in.readNBytes(body, 0, body.length) != length) {
                 throw new EOFException("the answer ended before its stated " + length + " bytes");
             }

@@ -37,6 +37,27 @@ class EncodedCallTest {
     }
 
     @Test
+    void aReleasedBody_isNotSentAgain_andServesTheNextCallOfItsLength_rewrittenWhole() {
+        byte[] first = new byte[LargeArrays.LARGE + 777]; // a length no other test's bodies have
+        byte[] second = new byte[first.length];
+        new Random(1).nextBytes(first);
+        new Random(2).nextBytes(second);
+        EncodedCall put = EncodedCall.of(DataService.class, "put", "12", 7, "99", first);
+        EncodedCall sharing = put.decodingInto(new Base64Target(new byte[1], 0, 1));
+        byte[] body = put.body();
+        put.release();
+        sharing.release(); // the same body: given back once, not twice
+        assertThatThrownBy(put::body).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(sharing::body).isInstanceOf(IllegalStateException.class);
+
+        EncodedCall next = EncodedCall.of(DataService.class, "put", "12", 7, "98", second);
+        EncodedCall another = EncodedCall.of(DataService.class, "put", "12", 7, "97", second);
+        assertThat(next.body()).isSameAs(body);
+        assertThat(another.body()).isNotSameAs(body);
+        assertThat(EncodedCall.parse(next.body()).params()).containsExactly("12", 7, "98", second);
+    }
+
+    @Test
     void of_writesTheCallAsPlainXmlRpc_base64OfEveryLengthPaddedAndEscapedText() {
         for (int n : new int[] {0, 1, 2, 3, 4, 5, 8123, 8124, 8125, 1 << 20}) {
             byte[] data = new byte[n];

@@ -139,7 +139,7 @@ class RpcServerTest {
 
     @Test
     void largeAnswersReadAtOnce_eachComeBackExact() throws Exception {
-        // Large answers are read into arrays used again (AnswerArrays): one given back too early
+        // Large answers are read into arrays used again (LargeArrays): one given back too early
         // would hand a caller another call's bytes.
         int threads = 8;
         int calls = 12;
