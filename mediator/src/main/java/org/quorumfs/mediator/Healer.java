@@ -175,16 +175,20 @@ public final class Healer implements AutoCloseable {
             }
             EncodedCall put = EncodedCall.of(DataService.class, "put", id, index, version, bytes);
             int healed = 0;
-            for (String target : targets) {
-                if (!status.missed().contains(target)) {
-                    continue;
+            try {
+                for (String target : targets) {
+                    if (!status.missed().contains(target)) {
+                        continue;
+                    }
+                    clients.get(target).send(put, Boolean.class);
+                    data.get(target).prune(id, index, version); // an older version it may still hold
+                    if (meta.clearMissed(id, index, target, version)) {
+                        healed++;
+                        log.info("healed replica on {}: inode {} block {} version {}", target, ino, index, b.version());
+                    }
                 }
-                clients.get(target).send(put, Boolean.class);
-                data.get(target).prune(id, index, version); // an older version it may still hold
-                if (meta.clearMissed(id, index, target, version)) {
-                    healed++;
-                    log.info("healed replica on {}: inode {} block {} version {}", target, ino, index, b.version());
-                }
+            } finally {
+                put.release(); // every send of it ended (they are made one by one, here)
             }
             return healed;
         } catch (FsException e) {
