@@ -2,14 +2,14 @@ package org.quorumfs.common.rpc;
 
 /**
  * Arrays for large bodies, used again once done with: a whole block's answer (1.4 MB of base64)
- * once read, a block put's body once every server it went to has answered or failed, the
- * block a write merged once its put is made. Such an
- * array is a humongous object to G1, zeroed when allocated and collected only by a pause it brings
- * on; a sequential read made one per block, a write two per block flushed (the block and its
- * put's body), and the collections they caused grew the client's heap towards its
- * limit. A few are kept, each for a body of its exact length: every whole block has the same
- * length, as has every whole block's answer, and a file's whole-block puts but for the digits of
- * their numbers; so no body needs a length apart from its array's.
+ * once read, a block put's body once every server it went to has answered or failed, the block a
+ * write merged once its put is made. Such an array is a humongous object to G1, zeroed when
+ * allocated and collected only by a pause it brings on; a sequential read made one per block, a
+ * write two per block flushed (the block and its put's body), and the collections they caused
+ * grew the client's heap towards its limit. A few are kept, each for a body of its exact length:
+ * every whole block has the same length, as has every whole block's answer, and a file's
+ * whole-block puts but for the digits of their numbers; so no body needs a length apart from its
+ * array's.
  */
 public final class LargeArrays {
     /** From this length an array is humongous in the client's 1 MiB heap regions. */
