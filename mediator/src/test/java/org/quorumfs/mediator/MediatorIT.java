@@ -160,6 +160,11 @@ class MediatorIT {
     private Mediator mediatorWithSilentFirst(ServerSocket silent) {
         List<HostAndPort> data = new ArrayList<>(cluster.dataEndpoints().subList(0, 3));
         data.add(0, HostAndPort.fromParts("127.0.0.1", silent.getLocalPort()));
+        return mediatorOn(cluster, data);
+    }
+
+    /** A mediator (Qr = Qw = 2) of {@code cluster}'s meta-server and the data servers at {@code data}. */
+    private static Mediator mediatorOn(MiniCluster cluster, List<HostAndPort> data) {
         MediatorConfig c = cluster.config(2, 2);
         return cluster.mediator(new MediatorConfig(c.meta(), data, 2, 2, c.attempts(), c.retryPause(),
                 c.timeouts(), c.downBackoff(), c.writeGrace(), false, false, c.metaWait()));
@@ -192,10 +197,7 @@ class MediatorIT {
         int size = 6 << 20;
         try (MiniCluster big = MiniCluster.start(dir.resolve("big"), 3, size);
              GatedProxy slow = GatedProxy.to(big.dataEndpoint(2))) {
-            List<HostAndPort> data = List.of(big.dataEndpoint(0), big.dataEndpoint(1), slow.endpoint());
-            MediatorConfig c = big.config(2, 2);
-            Mediator m = big.mediator(new MediatorConfig(c.meta(), data, 2, 2, c.attempts(), c.retryPause(),
-                    c.timeouts(), c.downBackoff(), c.writeGrace(), false, false, c.metaWait()));
+            Mediator m = mediatorOn(big, List.of(big.dataEndpoint(0), big.dataEndpoint(1), slow.endpoint()));
             long ino = m.create(MetaService.ROOT, "late", 0644, 0, 0).ino();
             byte[][] blocks = {random(size, 1), random(size, 2), random(size, 3)};
             slow.hold();
